@@ -1,0 +1,38 @@
+"""The application factory: a table of contents of what an app is made of."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from pixcrawler.config import load_config
+from pixcrawler.database import migration_support, sqlite
+from pixcrawler.extensions import db, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build an app; `config` overrides the class defaults and the environment (tests use it)."""
+    app = Flask(__name__)
+    load_config(app, config)
+    register_extensions(app)
+    register_shell_context(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    import pixcrawler.models  # noqa: F401  (autogenerate must see every table)
+
+    db.init_app(app)
+    with app.app_context():
+        sqlite.configure_engine(db.engine)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
+    migration_support.register(app)
+
+
+def register_shell_context(app: Flask) -> None:
+    """`flask shell` opens with `db` and every model imported."""
+    import pixcrawler.models as models
+
+    @app.shell_context_processor
+    def shell_context() -> dict[str, Any]:
+        return {"db": db, **{name: getattr(models, name) for name in models.__all__}}

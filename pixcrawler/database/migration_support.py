@@ -1,0 +1,198 @@
+"""How Alembic runs inside PixCrawler: what `migrations/env.py` delegates to.
+
+Kept here, not in env.py, so the behaviour is importable, testable and shared by the CLI,
+the management commands and the admin.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from alembic.operations.ops import MigrationScript
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from flask import Flask, current_app, g
+
+from pixcrawler.database import sqlite
+from pixcrawler.database.urls import mask
+
+log = logging.getLogger("alembic.env")
+
+# Alembic's own ids are the last 12 hex digits of a uuid4; ours are zero-padded numbers.
+GENERATED_ID = re.compile(r"[0-9a-f]{12}")
+ID_WIDTH = 3
+
+# Schemas a hosted PostgreSQL (Supabase) keeps for itself; never compared, never dropped.
+FOREIGN_SCHEMAS = frozenset(
+    {
+        "auth",
+        "storage",
+        "realtime",
+        "extensions",
+        "graphql",
+        "graphql_public",
+        "vault",
+        "pgsodium",
+        "pgsodium_masks",
+        "supabase_functions",
+        "supabase_migrations",
+        "net",
+        "cron",
+        "information_schema",
+        "pg_catalog",
+    }
+)
+
+
+def run_migrations(context) -> None:
+    """The body of env.py: configure Alembic from the current app and run, offline or online."""
+    if context.is_offline_mode():
+        _run_offline(context)
+    else:
+        _run_online(context)
+
+
+def context_options(dialect_name: str) -> dict[str, Any]:
+    """Options every run shares, whatever the mode."""
+    options = dict(current_app.extensions["migrate"].configure_args)
+    options.update(
+        target_metadata=current_app.extensions["migrate"].db.metadata,
+        compare_type=True,
+        render_as_batch=dialect_name == "sqlite",
+        transaction_per_migration=True,
+        include_schemas=False,
+        include_name=include_name,
+        process_revision_directives=process_revision_directives,
+    )
+    if dialect_name == "sqlite":
+        # Our SQLite connections really BEGIN (see database/sqlite.py), so DDL can roll back.
+        options["transactional_ddl"] = True
+    return options
+
+
+def _run_offline(context) -> None:
+    url = sa.engine.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    dialect_name = offline_dialect(context) or url.get_backend_name()
+    options = context_options(dialect_name)
+    if dialect_name == url.get_backend_name():
+        options["url"] = url
+    else:
+        options["dialect_name"] = dialect_name
+    context.configure(literal_binds=True, **options)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def offline_dialect(context) -> str | None:
+    """`-x dialect=postgresql` (or a caller's attribute) renders SQL for another backend."""
+    dialect = context.config.attributes.get("dialect_name")
+    dialect = dialect or context.get_x_argument(as_dictionary=True).get("dialect")
+    if dialect and dialect not in ("postgresql", "sqlite"):
+        raise CommandError(f"unknown dialect {dialect!r}: use postgresql or sqlite")
+    return dialect
+
+
+def _run_online(context) -> None:
+    given = context.config.attributes.get("connection")
+    if given is not None:
+        _run_on(context, given)
+        return
+    engine = current_app.extensions["migrate"].db.engine
+    with connect(engine) as connection:
+        _run_on(context, connection)
+
+
+@contextmanager
+def connect(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection, or one clear CommandError naming the database (password hidden)."""
+    try:
+        connection = engine.connect()
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        target = mask(engine.url.render_as_string(hide_password=False))
+        raise CommandError(f"cannot connect to the database {target}: {reason}") from None
+    with connection:
+        yield connection
+
+
+def _run_on(context, connection: sa.Connection) -> None:
+    options = context_options(connection.dialect.name)
+    is_sqlite = connection.dialect.name == "sqlite"
+    if is_sqlite:
+        # Batch mode recreates tables; with enforcement on, dropping the old copy would cascade.
+        connection.commit()
+        sqlite.set_foreign_keys(connection, False)
+    try:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        if is_sqlite:
+            check_sqlite_foreign_keys(connection)
+    finally:
+        if is_sqlite:
+            connection.commit()
+            sqlite.set_foreign_keys(connection, True)
+
+
+def check_sqlite_foreign_keys(connection: sa.Connection) -> None:
+    """Batch operations ran with enforcement off; make sure they broke no reference."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise CommandError(f"foreign keys broken after migrating, in: {', '.join(tables)}")
+
+
+def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """Autogenerate and `flask db check` look only at the app's own schema."""
+    if type_ == "schema":
+        return name is None or name not in FOREIGN_SCHEMAS
+    return True
+
+
+def process_revision_directives(context, revision, directives: list[MigrationScript]) -> None:
+    """Number new revisions 002, 003, …; write no file when autogenerate found nothing."""
+    script = directives[0]
+    cmd_opts = context.config.cmd_opts
+    if getattr(cmd_opts, "autogenerate", False) and script.upgrade_ops.is_empty():
+        directives[:] = []
+        log.info("No changes in schema detected.")
+        return
+    if GENERATED_ID.fullmatch(script.rev_id):  # an explicit --rev-id is kept as given
+        script.rev_id = next_revision_id(ScriptDirectory.from_config(context.config))
+
+
+def next_revision_id(scripts: ScriptDirectory) -> str:
+    """One more than the highest numbered revision, zero-padded: 001 → 002."""
+    numbers = [int(rev.revision) for rev in scripts.walk_revisions() if rev.revision.isdigit()]
+    return str(max(numbers, default=0) + 1).zfill(ID_WIDTH)
+
+
+def register(app: Flask) -> None:
+    """Give `flask db merge` the same numbering as `flask db revision`."""
+    group = app.cli.commands["db"]
+    if isinstance(group, click.Group) and "merge" in group.commands:
+        numbered = copy.copy(group)  # the shared group object must stay untouched
+        numbered.commands = dict(group.commands)
+        numbered.add_command(_numbered_merge(group.commands["merge"]), "merge")
+        app.cli.add_command(numbered, "db")
+
+
+def _numbered_merge(original: click.Command) -> click.Command:
+    def callback(**params: Any) -> Any:
+        if not params.get("rev_id"):
+            directory = params["directory"] or g.directory
+            config = current_app.extensions["migrate"].migrate.get_config(directory)
+            params["rev_id"] = next_revision_id(ScriptDirectory.from_config(config))
+        return original.callback(**params)
+
+    return click.Command(
+        name=original.name, callback=callback, params=original.params, help=original.help
+    )
+

@@ -1,0 +1,22 @@
+"""Every model, imported here so that Alembic's autogenerate sees the whole schema."""
+
+from pixcrawler.models.activity_log import ActivityLog
+from pixcrawler.models.crawl_job import CrawlJob, JobStatus
+from pixcrawler.models.export_job import ExportJob
+from pixcrawler.models.image import Image
+from pixcrawler.models.profile import Profile, Role
+from pixcrawler.models.project import Project, ProjectStatus
+from pixcrawler.models.validation_job import ValidationJob
+
+__all__ = [
+    "ActivityLog",
+    "CrawlJob",
+    "ExportJob",
+    "Image",
+    "JobStatus",
+    "Profile",
+    "Project",
+    "ProjectStatus",
+    "Role",
+    "ValidationJob",
+]

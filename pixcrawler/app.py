@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Flask
 
+from pixcrawler.cli import register_commands
 from pixcrawler.config import load_config
 from pixcrawler.database import migration_support, sqlite
 from pixcrawler.extensions import db, migrate
@@ -16,6 +17,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     load_config(app, config)
     register_extensions(app)
     register_shell_context(app)
+    register_commands(app)
     return app
 
 

@@ -8,8 +8,8 @@ Create Date: 2026-11-27 11:01:24.578538
 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

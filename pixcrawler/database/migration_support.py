@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import click
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from alembic.util import CommandError
 from flask import Flask, current_app, g
 
 from pixcrawler.database import sqlite
+from pixcrawler.database.types import UTCDateTime
 from pixcrawler.database.urls import mask
 
 log = logging.getLogger("alembic.env")
@@ -70,6 +71,7 @@ def context_options(dialect_name: str) -> dict[str, Any]:
         include_schemas=False,
         include_name=include_name,
         process_revision_directives=process_revision_directives,
+        render_item=render_item,
     )
     if dialect_name == "sqlite":
         # Our SQLite connections really BEGIN (see database/sqlite.py), so DDL can roll back.
@@ -156,6 +158,13 @@ def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> 
     return True
 
 
+def render_item(type_: str, obj: Any, autogen_context) -> str | Literal[False]:
+    """Write app-only column types as plain SQLAlchemy ones, so revisions never import the app."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def process_revision_directives(context, revision, directives: list[MigrationScript]) -> None:
     """Number new revisions 002, 003, …; write no file when autogenerate found nothing."""
     script = directives[0]
@@ -175,13 +184,16 @@ def next_revision_id(scripts: ScriptDirectory) -> str:
 
 
 def register(app: Flask) -> None:
-    """Give `flask db merge` the same numbering as `flask db revision`."""
+    """Adjust Flask-Migrate's `db` group: numbered merges, and `downgrade -1` as people type it."""
     group = app.cli.commands["db"]
-    if isinstance(group, click.Group) and "merge" in group.commands:
-        numbered = copy.copy(group)  # the shared group object must stay untouched
-        numbered.commands = dict(group.commands)
-        numbered.add_command(_numbered_merge(group.commands["merge"]), "merge")
-        app.cli.add_command(numbered, "db")
+    adjusted = copy.copy(group)  # Flask-Migrate's group object is shared; leave it untouched
+    adjusted.commands = dict(group.commands)
+    adjusted.add_command(_numbered_merge(group.commands["merge"]), "merge")
+    downgrade = copy.copy(group.commands["downgrade"])
+    # Otherwise click reads the relative revision "-1" as an unknown option.
+    downgrade.context_settings = {**downgrade.context_settings, "ignore_unknown_options": True}
+    adjusted.add_command(downgrade, "downgrade")
+    app.cli.add_command(adjusted, "db")
 
 
 def _numbered_merge(original: click.Command) -> click.Command:
@@ -195,4 +207,3 @@ def _numbered_merge(original: click.Command) -> click.Command:
     return click.Command(
         name=original.name, callback=callback, params=original.params, help=original.help
     )
-

@@ -18,7 +18,7 @@ class ConfigError(Exception):
 
 
 def normalize_database_url(raw: str) -> str:
-    """Return `raw` with its driver rewritten to an installed one; raise ConfigError if unusable."""
+    """`raw` with its driver rewritten to an installed one; ConfigError if it is unusable."""
     url = parse_database_url(raw)
     url = url.set(drivername=DRIVER_ALIASES.get(url.drivername, url.drivername))
     check_driver(url)

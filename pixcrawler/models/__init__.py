@@ -1,6 +1,7 @@
 """Every model, imported here so that Alembic's autogenerate sees the whole schema."""
 
 from pixcrawler.models.activity_log import ActivityLog
+from pixcrawler.models.admin_account import AdminAccount
 from pixcrawler.models.crawl_job import CrawlJob, JobStatus
 from pixcrawler.models.export_job import ExportJob
 from pixcrawler.models.image import Image
@@ -10,6 +11,7 @@ from pixcrawler.models.validation_job import ValidationJob
 
 __all__ = [
     "ActivityLog",
+    "AdminAccount",
     "CrawlJob",
     "ExportJob",
     "Image",

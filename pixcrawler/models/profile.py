@@ -13,7 +13,7 @@ from pixcrawler.database import Base, TimestampMixin
 from pixcrawler.database.constraints import one_of
 
 if TYPE_CHECKING:
-    from pixcrawler.models import ActivityLog, ExportJob, Project
+    from pixcrawler.models import ActivityLog, AdminAccount, ExportJob, Project
 
 
 class Role(StrEnum):
@@ -39,7 +39,12 @@ class Profile(TimestampMixin, Base):
     activity_logs: Mapped[list[ActivityLog]] = relationship(
         back_populates="user", passive_deletes=True
     )
-    export_jobs: Mapped[list[ExportJob]] = relationship(back_populates="user", passive_deletes=True)
+    export_jobs: Mapped[list[ExportJob]] = relationship(
+        back_populates="user", passive_deletes=True
+    )
+    admin_account: Mapped[AdminAccount | None] = relationship(
+        back_populates="profile", passive_deletes=True
+    )
 
     def __str__(self) -> str:
         return self.email

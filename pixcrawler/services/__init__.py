@@ -1,0 +1,1 @@
+"""Application logic, called by the commands, the admin and the web probes; owns the commits."""

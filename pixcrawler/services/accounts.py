@@ -1,0 +1,118 @@
+"""Admin accounts: creating them, changing passwords, and checking a login with a lockout.
+
+Passwords are kept only as werkzeug.security salted hashes. Functions here flush but leave the
+commit to the caller that owns the unit of work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from pixcrawler.extensions import db
+from pixcrawler.models import AdminAccount, Profile, Role
+
+MIN_PASSWORD_LENGTH = 10
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+# Checked against when the email is unknown, so both paths cost one hash verification.
+_DUMMY_HASH = generate_password_hash("pixcrawler-no-such-account")
+
+
+class AccountError(ValueError):
+    """A request the operator can correct (bad email, weak password, unknown account)."""
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    account: AdminAccount | None
+    locked_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.account is not None
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email or len(email) > 255:
+        raise AccountError(f"{email!r} is not a valid email address")
+    return email
+
+
+def check_password_strength(password: str, email: str = "") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if password.isdigit():
+        raise AccountError("the password must not be all digits")
+    if email and password.lower() in email.lower():
+        raise AccountError("the password must not be part of the email address")
+
+
+def find_account(email: str) -> AdminAccount | None:
+    stmt = (
+        sa.select(AdminAccount)
+        .join(AdminAccount.profile)
+        .where(Profile.email == email.strip().lower())
+    )
+    return db.session.scalars(stmt).one_or_none()
+
+
+def create_superuser(email: str, password: str, full_name: str | None = None) -> AdminAccount:
+    """An admin profile with a password; an existing non-admin profile is promoted."""
+    email = normalize_email(email)
+    check_password_strength(password, email)
+    profile = db.session.scalars(sa.select(Profile).where(Profile.email == email)).one_or_none()
+    if profile is None:
+        profile = Profile(email=email, full_name=full_name, role=Role.ADMIN)
+        db.session.add(profile)
+    elif profile.admin_account is not None:
+        raise AccountError(f"an admin account for {email} already exists")
+    profile.role = Role.ADMIN
+    account = AdminAccount(profile=profile, password_hash=generate_password_hash(password))
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def change_password(email: str, password: str) -> AdminAccount:
+    account = find_account(normalize_email(email))
+    if account is None:
+        raise AccountError(f"no admin account for {email.strip().lower()}")
+    check_password_strength(password, account.profile.email)
+    account.password_hash = generate_password_hash(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    db.session.flush()
+    return account
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> LoginResult:
+    """Check a login; after MAX_FAILED_LOGINS failures the account is locked for LOCKOUT.
+
+    The result never tells an unknown email from a wrong password.
+    """
+    now = now or datetime.now(UTC)
+    account = find_account(email or "")
+    if account is None or account.profile.role != Role.ADMIN:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return LoginResult(None)
+    if account.locked_until and account.locked_until > now:
+        return LoginResult(None, locked_until=account.locked_until)
+    if not check_password_hash(account.password_hash, password or ""):
+        account.failed_logins += 1
+        if account.failed_logins >= MAX_FAILED_LOGINS:
+            account.locked_until = now + LOCKOUT
+            account.failed_logins = 0
+        db.session.flush()
+        return LoginResult(None, locked_until=account.locked_until)
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    db.session.flush()
+    return LoginResult(account)

@@ -19,10 +19,12 @@ class ConfigError(Exception):
 
 def normalize_database_url(raw: str) -> str:
     """`raw` with its driver rewritten to an installed one; ConfigError if it is unusable."""
+    raw = raw.strip()
     url = parse_database_url(raw)
-    url = url.set(drivername=DRIVER_ALIASES.get(url.drivername, url.drivername))
-    check_driver(url)
-    return url.render_as_string(hide_password=False)
+    driver = DRIVER_ALIASES.get(url.drivername, url.drivername)
+    check_driver(url.set(drivername=driver))
+    # Swap only the scheme: re-rendering the URL would re-escape the rest of it.
+    return f"{driver}://{raw.split('://', 1)[1]}"
 
 
 def parse_database_url(raw: str) -> URL:

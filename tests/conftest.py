@@ -26,6 +26,26 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "only_backend(name): run only with that backend (others are deselected)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Drop the other backends' runs of backend-specific tests instead of skipping them."""
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("only_backend")
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec else None
+        wrong = marker and backend is not None and backend != marker.args[0]
+        (drop if wrong else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresScratch]:
     scratch = PostgresScratch(postgres_server_url())

@@ -116,13 +116,26 @@ def session(migrated_app):
         db.session.rollback()
 
 
-def run_flask(*args: str, database_url: str, stdin: str | None = None, env=None, timeout=120):
+def run_flask(
+    *args: str,
+    database_url: str,
+    stdin: str | None = None,
+    env=None,
+    timeout=120,
+    module: str = "flask",
+):
     """Run `flask ARGS` as a user types it: a new process in the repo root, no FLASK_APP."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
     full_env.update({"DATABASE_URL": database_url, "PIXCRAWLER_ENV": "testing"})
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "flask", *args],
+        [
+            sys.executable,
+            "-m",
+            module,
+            *(["-c", "migrations/alembic.ini"] if module == "alembic" else []),
+            *args,
+        ],
         cwd=REPO_ROOT,
         env=full_env,
         input=stdin,
@@ -130,6 +143,11 @@ def run_flask(*args: str, database_url: str, stdin: str | None = None, env=None,
         text=True,
         timeout=timeout,
     )
+
+
+def run_alembic(*args: str, database_url: str, env=None):
+    """Plain `alembic -c migrations/alembic.ini …`: env.py must build the app itself."""
+    return run_flask(*args, database_url=database_url, env=env, module="alembic")
 
 
 @pytest.fixture

@@ -1,0 +1,91 @@
+"""`flask showmigrations`: which revisions the database has, like Django's showmigrations."""
+
+from __future__ import annotations
+
+import click
+
+from pixcrawler.cli import CommandError
+from pixcrawler.commands._options import json_option, print_json
+from pixcrawler.services.migrations import MigrationState, Revision, Status, migration_state
+
+
+@click.command(
+    help="""List every migration, oldest first: [X] applied, [ ] pending, with the head(s)
+    and the database's current revision marked. Works on an empty database (everything
+    pending) and when the scripts have several heads.
+
+    With --plan, list only what `flask db upgrade` would run, in the order it runs it.
+
+    \b
+    Examples:
+      flask showmigrations
+      flask showmigrations --plan --json
+    """
+)
+@click.option("--plan", is_flag=True, help="List only the pending migrations, in upgrade order.")
+@json_option
+def command(plan: bool, as_json: bool) -> None:
+    state = migration_state()
+    if state.error:
+        raise CommandError(f"cannot read the migrations of {state.database}: {state.error}")
+    if as_json:
+        print_json(plan_dict(state) if plan else state.as_dict())
+    elif plan:
+        show_plan(state)
+    else:
+        show_list(state)
+
+
+def show_list(state: MigrationState) -> None:
+    click.echo(f"{state.database} ({state.backend}): {state.summary}")
+    for revision in state.revisions:
+        mark = "X" if revision.applied else " "
+        click.echo(f" [{mark}] {revision.id}  {revision.message}{labels(revision, state)}")
+    for line in notes(state):
+        click.echo(line)
+
+
+def show_plan(state: MigrationState) -> None:
+    if not state.pending:
+        click.echo(f"Nothing to apply: {state.summary}.")
+    for revision in state.pending:
+        click.echo(f"{revision.id}  {revision.message}{labels(revision, state)}")
+    for line in notes(state):
+        click.echo(line)
+
+
+def labels(revision: Revision, state: MigrationState) -> str:
+    """`(head, current)`, and the parents where the history branches or merges."""
+    found = []
+    if revision.is_head:
+        found.append("head")
+    if revision.is_current:
+        found.append("current")
+    if len(revision.down_revisions) > 1:
+        found.append("merges " + " + ".join(revision.down_revisions))
+    elif len(state.heads) > 1 and revision.down_revisions:
+        found.append(f"after {revision.down_revisions[0]}")
+    return f"  ({', '.join(found)})" if found else ""
+
+
+def notes(state: MigrationState) -> list[str]:
+    """What a person should know beyond the list: several heads, a database ahead of the code."""
+    lines = []
+    if state.status == Status.SEVERAL_HEADS:
+        lines.append(
+            f"Several heads ({', '.join(state.heads)}): `flask db upgrade` needs one; "
+            "join them with `flask db merge heads -m 'merge heads'`."
+        )
+    if state.unknown_current:
+        lines.append(
+            f"The database is at {', '.join(state.unknown_current)}, which these scripts do "
+            "not contain: newer code migrated it."
+        )
+    return lines
+
+
+def plan_dict(state: MigrationState) -> dict:
+    full = state.as_dict()
+    return {
+        key: full[key] for key in ("backend", "database", "status", "summary", "current", "heads")
+    } | {"plan": [r.as_dict() for r in state.pending]}

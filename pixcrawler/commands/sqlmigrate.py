@@ -1,0 +1,59 @@
+"""`flask sqlmigrate REV`: the SQL one migration runs, without touching the database.
+
+For review before a production upgrade, or to hand to a DBA; like Django's sqlmigrate.
+"""
+
+from __future__ import annotations
+
+import click
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError as AlembicError
+
+from pixcrawler.cli import CommandError
+from pixcrawler.commands._choice import Choice
+from pixcrawler.services.migrations import revision_sql, script_directory
+
+DIALECTS = ["postgresql", "sqlite"]
+
+
+@click.command(
+    help="""Print the SQL of migration REV (offline: the database is not read or changed).
+
+    The SQL is rendered for the app's database backend unless --dialect names another one,
+    so it can be reviewed on a laptop before it runs on the PostgreSQL server.
+
+    \b
+    Examples:
+      flask sqlmigrate 002
+      flask sqlmigrate 002 --backwards --dialect postgresql
+    """
+)
+@click.argument("revision")
+@click.option(
+    "--backwards", is_flag=True, help="Print the SQL that undoes REV (its downgrade) instead."
+)
+@click.option(
+    "--dialect",
+    type=Choice(DIALECTS, aliases={"postgres": "postgresql", "sqlite3": "sqlite"}),
+    help="Render for this backend instead of the app's: postgresql or sqlite.",
+)
+def command(revision: str, backwards: bool, dialect: str | None) -> None:
+    revision = revision.strip()
+    if not revision:
+        raise CommandError("give a revision id, e.g. `flask sqlmigrate 002`")
+    try:
+        sql = revision_sql(revision, backwards=backwards, dialect=dialect)
+    except (AlembicError, RevisionError) as exc:
+        raise CommandError(unknown_revision_message(revision, exc)) from None
+    click.echo(sql, nl=False)
+
+
+def unknown_revision_message(revision: str, exc: Exception) -> str:
+    """Name the known revisions: the usual mistake is a typo or a missing leading zero."""
+    try:
+        known = [s.revision for s in reversed(list(script_directory().walk_revisions()))]
+    except (AlembicError, RevisionError):
+        return f"{revision!r}: {exc}"
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    detail = "" if not reason or reason.startswith("Can't locate") else f" ({reason})"
+    return f"unknown revision {revision!r}{detail}; known revisions: {', '.join(known)}"

@@ -29,6 +29,13 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     MIGRATIONS_DIR = MIGRATIONS_DIR
+    # Safe migrations (README, "Migrations in production"); all in seconds, PIXCRAWLER_* in env.
+    MIGRATION_WAIT_TIMEOUT = 300  # how long a runner waits for another one to finish
+    MIGRATION_LOCK_TIMEOUT = 5  # PostgreSQL lock_timeout for each migration statement
+    MIGRATION_STATEMENT_TIMEOUT = 300  # PostgreSQL statement_timeout for each statement
+    MIGRATION_LOCK_RETRIES = 3  # retries of a migration after a lock timeout
+    MIGRATION_RETRY_DELAY = 2  # first pause before a retry; doubles each time
+    ALLOW_DOWNGRADE = False  # production downgrades without asking (PIXCRAWLER_ALLOW_DOWNGRADE=1)
 
 
 class DevelopmentConfig(Config):

@@ -21,6 +21,8 @@ from alembic.util import CommandError
 from flask import Flask, current_app, g
 
 from pixcrawler.database import sqlite
+from pixcrawler.database.migration_guard import Limits, MigrationGuard
+from pixcrawler.database.migration_lock import runner_lock
 from pixcrawler.database.types import UTCDateTime
 from pixcrawler.database.urls import mask
 
@@ -125,20 +127,39 @@ def connect(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 
 def _run_on(context, connection: sa.Connection) -> None:
+    limits = Limits.from_config(current_app.config)
+    # The lock comes first: Alembic reads the current revision only once it is held.
+    with (
+        runner_lock(connection, limits.wait_timeout),
+        MigrationGuard(connection, limits).session() as guard,
+    ):
+        _run_guarded(context, connection, guard)
+
+
+def _run_guarded(context, connection: sa.Connection, guard: MigrationGuard) -> None:
     options = context_options(connection.dialect.name)
+    options["on_version_apply"] = [*options.get("on_version_apply", ()), guard.on_version_apply]
     is_sqlite = connection.dialect.name == "sqlite"
     if is_sqlite:
         # Batch mode recreates tables; with enforcement on, dropping the old copy would cascade.
         connection.commit()
         sqlite.set_foreign_keys(connection, False)
+        # Each migration takes the write lock up front instead of failing halfway on BUSY.
+        connection.info["sqlite_begin"] = "IMMEDIATE"
     try:
         context.configure(connection=connection, **options)
-        with context.begin_transaction():
-            context.run_migrations()
+        guard.attach(context.get_context())
+
+        def migrate() -> None:
+            with context.begin_transaction():
+                context.run_migrations()
+
+        guard.run(migrate)
         if is_sqlite:
             check_sqlite_foreign_keys(connection)
     finally:
         if is_sqlite:
+            connection.info.pop("sqlite_begin", None)
             connection.commit()
             sqlite.set_foreign_keys(connection, True)
 

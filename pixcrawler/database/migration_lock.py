@@ -1,0 +1,166 @@
+"""One migration runner at a time, however many replicas run `flask db upgrade` on deploy.
+
+PostgreSQL: a session-level advisory lock on the migration connection. Session-level, not
+transaction-level, because each migration commits on its own and `autocommit_block()` commits in
+the middle of one; the lock must outlive all of those. It dies with the connection, so a runner
+killed with `kill -9` frees it as soon as the server notices (migration_guard sets
+`client_connection_check_interval` for that).
+
+SQLite: an advisory file lock (flock) on `<database file>.migration-lock` for the whole run, so a
+second runner waits and then finds nothing left to do; every migration's own transaction also
+starts with BEGIN IMMEDIATE (taken in migration_support) so no writer can slip in between.
+
+The lock is taken before Alembic reads the current revision: a runner that had to wait re-reads
+it afterwards and sees the work already done.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.util import CommandError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no flock; SQLite is then unguarded
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("alembic.env")
+
+# pg_advisory_lock(int4, int4): "pixc" as an integer, then 1 for "schema migrations".
+LOCK_CLASS = 0x70697863
+LOCK_ID = 1
+
+# Shown in pg_stat_activity, so operators (and a waiting runner) can tell who is migrating.
+APPLICATION_NAME = "pixcrawler-migrate"
+
+SQLITE_POLL_SECONDS = 0.2
+
+HOLDER_SQL = sa.text(
+    """
+    SELECT a.pid, a.application_name, a.backend_start, a.client_addr
+    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid = :lock_class AND l.objid = :lock_id AND l.objsubid = 2
+    """
+)
+
+
+@contextmanager
+def runner_lock(connection: sa.Connection, timeout: float) -> Iterator[None]:
+    """Hold the migration lock for the whole run; wait at most `timeout` seconds for it."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        with _postgres_lock(connection, timeout):
+            yield
+    elif dialect == "sqlite":
+        with _sqlite_lock(connection, timeout):
+            yield
+    else:  # pragma: no cover - only the two supported backends exist
+        yield
+
+
+@contextmanager
+def _postgres_lock(connection: sa.Connection, timeout: float) -> Iterator[None]:
+    keys = {"lock_class": LOCK_CLASS, "lock_id": LOCK_ID}
+    # A caller's own open transaction (a connection handed to env.py) is theirs to end.
+    external = connection.in_transaction()
+    connection.exec_driver_sql(f"SET application_name = '{APPLICATION_NAME}'")
+    got = connection.execute(sa.text("SELECT pg_try_advisory_lock(:lock_class, :lock_id)"), keys)
+    if not got.scalar():
+        log.info("waiting for another migration run to finish: %s", _holder(connection))
+        _wait_for_postgres_lock(connection, timeout, keys)
+    if not external:
+        connection.commit()  # the session lock stays; Alembic must start outside a transaction
+    try:
+        yield
+    finally:
+        _release_postgres_lock(connection, keys, external)
+
+
+def _wait_for_postgres_lock(connection: sa.Connection, timeout: float, keys: dict) -> None:
+    # A blocking wait bounded by lock_timeout wakes up the moment the holder lets go.
+    connection.exec_driver_sql(f"SET lock_timeout = '{max(int(timeout * 1000), 1)}ms'")
+    try:
+        connection.execute(sa.text("SELECT pg_advisory_lock(:lock_class, :lock_id)"), keys)
+    except sa.exc.OperationalError as exc:
+        if getattr(exc.orig, "pgcode", None) != "55P03":
+            raise
+        connection.rollback()
+        holder = _holder(connection)
+        connection.commit()
+        raise CommandError(
+            f"gave up after waiting {timeout:g} s for the migration lock, held by {holder}; "
+            "raise MIGRATION_WAIT_TIMEOUT or stop that run"
+        ) from None
+    finally:
+        if not connection.invalidated:
+            connection.rollback()
+            connection.exec_driver_sql("RESET lock_timeout")
+
+
+def _holder(connection: sa.Connection) -> str:
+    """Who holds the migration lock, for people: pid, application, since when, from where."""
+    row = connection.execute(HOLDER_SQL, {"lock_class": LOCK_CLASS, "lock_id": LOCK_ID}).first()
+    if row is None:
+        return "a session that has just released it"
+    since = row.backend_start.strftime("%H:%M:%S") if row.backend_start else "?"
+    where = f" from {row.client_addr}" if row.client_addr else ""
+    return f"pid {row.pid} ({row.application_name or 'no application_name'}, since {since}{where})"
+
+
+def _release_postgres_lock(connection: sa.Connection, keys: dict, external: bool) -> None:
+    if connection.invalidated or connection.closed:
+        return  # a dead connection took the lock with it
+    try:
+        if not external:
+            connection.rollback()  # whatever a failed run left open
+        connection.execute(sa.text("SELECT pg_advisory_unlock(:lock_class, :lock_id)"), keys)
+        connection.exec_driver_sql("RESET application_name")
+        if not external:
+            connection.commit()
+    except sa.exc.DBAPIError:
+        # Never hand a pooled connection that may still hold the lock back to the pool.
+        connection.invalidate()
+
+
+@contextmanager
+def _sqlite_lock(connection: sa.Connection, timeout: float) -> Iterator[None]:
+    path = connection.engine.url.database
+    if fcntl is None or not path or path == ":memory:" or path.startswith("file:"):
+        yield  # nothing another process could share
+        return
+    lock_path = Path(f"{os.path.abspath(path)}.migration-lock")
+    with open(lock_path, "a+") as handle:
+        _flock(handle, timeout, lock_path)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _flock(handle, timeout: float, lock_path: Path) -> None:
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not announced:
+                log.info("waiting for another migration run to finish (lock file %s)", lock_path)
+                announced = True
+            if time.monotonic() >= deadline:
+                raise CommandError(
+                    f"gave up after waiting {timeout:g} s for the migration lock {lock_path}; "
+                    "raise MIGRATION_WAIT_TIMEOUT or stop that run"
+                ) from None
+            time.sleep(SQLITE_POLL_SECONDS)
+            continue
+        return

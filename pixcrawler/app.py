@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Flask
 
+from pixcrawler.admin import register_admin
 from pixcrawler.cli import register_commands
 from pixcrawler.config import load_config
 from pixcrawler.database import migration_support, sqlite
@@ -18,6 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_shell_context(app)
     register_commands(app)
+    register_admin(app)
     return app
 
 

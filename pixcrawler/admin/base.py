@@ -1,0 +1,105 @@
+"""The admin's base views: the login check every page shares, the schema badge in the navigation
+bar, and list-page defaults that stay fast on tables with millions of rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, request
+from flask.typing import ResponseReturnValue
+from flask_admin import AdminIndexView, BaseView
+from flask_admin.contrib.sqla import ModelView
+
+from pixcrawler.admin.auth import is_admin, refuse
+from pixcrawler.services.migrations import MigrationState, migration_state
+
+
+def navbar_state() -> MigrationState:
+    """The migration state shown in the navigation bar, read once per request."""
+    if "admin_schema" not in g:
+        g.admin_schema = migration_state()
+    return g.admin_schema
+
+
+class AdminOnly:
+    """Only logged-in admins see these pages; everyone else goes to the login page (or 401)."""
+
+    def is_accessible(self) -> bool:
+        return is_admin()
+
+    def inaccessible_callback(self, name: Any, **kwargs: Any) -> ResponseReturnValue:
+        return refuse()
+
+    def render(self, template: str, **kwargs: Any) -> str:
+        kwargs.setdefault("schema", navbar_state())
+        return super().render(template, **kwargs)  # type: ignore[misc]
+
+
+class SecureIndexView(AdminOnly, AdminIndexView):
+    """Base of the dashboard (the admin's home page)."""
+
+
+class SecureView(AdminOnly, BaseView):
+    """Base of the hand-written admin pages."""
+
+
+class SecureModelView(AdminOnly, ModelView):
+    """Base of every model page: details, search, CSV export, pages of 20 rows."""
+
+    can_view_details = True
+    can_export = True
+    export_max_rows = 10_000
+    page_size = 20
+    can_set_page_size = True
+    page_size_options = (20, 50, 100)
+    column_display_pk = True
+    # Flask-Admin's own POST forms (edit, delete, actions) carry Flask-WTF's token, which the
+    # app-wide CSRFProtect checks; the templates add it through the `csrf_token()` global.
+
+
+class ReadOnlyModelView(SecureModelView):
+    """Append-only or machine-written tables: look, search, export, never change."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+
+
+class LargeTableView(ReadOnlyModelView):
+    """For tables with millions of rows: no COUNT(*) and keyset pages in the default order.
+
+    The default order is the primary key, newest first. Its "older" link carries the last id
+    seen (`?after=`), so every page is an index range scan however deep the reader goes; other
+    orders fall back to Flask-Admin's numbered pages (OFFSET).
+    """
+
+    simple_list_pager = True  # no total: counting millions of rows on every page is the cost
+    list_template = "admin/keyset_list.html"
+    keyset_column = "id"
+    # Filtering a huge table by a free-text search scans it; searching is still allowed, but
+    # only on columns listed by each view.
+
+    def keyset_after(self) -> int | None:
+        """The cursor of a keyset page: only in the default order, only a valid integer."""
+        if request.args.get("sort") is not None:
+            return None
+        return request.args.get("after", type=int)
+
+    def get_query(self):
+        query = super().get_query()
+        after = self.keyset_after()
+        if after is not None:
+            query = query.filter(getattr(self.model, self.keyset_column) < after)
+        return query
+
+    def keyset_urls(self, data: list[Any], page_size: int) -> dict[str, str | None]:
+        """Links for the keyset pager: back to the newest rows, and on to older ones."""
+        view_args = self._get_list_extra_args()
+        extra = {k: v for k, v in view_args.extra_args.items() if k != "after"}
+        newest = self._get_list_url(view_args.clone(page=None, extra_args=extra))
+        older = None
+        if data and len(data) >= page_size:
+            last = getattr(data[-1], self.keyset_column)
+            older_args = view_args.clone(page=None, extra_args={**extra, "after": last})
+            older = self._get_list_url(older_args)
+        return {"newest": newest, "older": older, "paged": self.keyset_after() is not None}

@@ -1,0 +1,89 @@
+"""The migration pages, written by hand: the history, one revision's SQL, the upgrade button
+(off unless ADMIN_ALLOW_UPGRADE), and the same facts as JSON for machines.
+
+Every fact comes from `services.migrations`, so these pages, `flask showmigrations`, `flask check`
+and `/readyz` cannot disagree.
+"""
+
+from __future__ import annotations
+
+from alembic.util import CommandError
+from flask import abort, current_app, flash, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
+from flask_admin import expose
+
+from pixcrawler.admin.base import SecureView
+from pixcrawler.services.migrations import migration_state, revision_sql
+from pixcrawler.services.schema_upgrade import UpgradeError, upgrade_to
+
+DIALECTS = ("postgresql", "sqlite")
+
+
+def upgrades_allowed() -> bool:
+    return bool(current_app.config.get("ADMIN_ALLOW_UPGRADE"))
+
+
+class MigrationsView(SecureView):
+    """The whole history, a revision's SQL, and (behind the flag) applying pending revisions."""
+
+    @expose("/")
+    def index(self) -> str:
+        return self.render("admin/migrations/list.html", state=migration_state(), **self._flag())
+
+    @expose("/<revision>")
+    def detail(self, revision: str) -> ResponseReturnValue:
+        state = migration_state()
+        found = next((r for r in state.revisions if r.id == revision), None)
+        if found is None:
+            abort(404)
+        dialect = request.args.get("dialect") or state.backend
+        if dialect not in DIALECTS:
+            abort(404)
+        try:
+            sql, sql_error = revision_sql(found.id, dialect=dialect), None
+        except CommandError as exc:
+            sql, sql_error = None, str(exc)
+        return self.render(
+            "admin/migrations/detail.html",
+            state=state,
+            revision=found,
+            sql=sql,
+            sql_error=sql_error,
+            dialect=dialect,
+            dialects=DIALECTS,
+        )
+
+    @expose("/upgrade", methods=["POST"])
+    def upgrade(self) -> ResponseReturnValue:
+        """Apply pending revisions up to the target; the confirmation must repeat its id."""
+        if not upgrades_allowed():
+            abort(403, "Upgrading from the browser is off (ADMIN_ALLOW_UPGRADE).")
+        target = (request.form.get("target") or "").strip()
+        confirmation = (request.form.get("confirmation") or "").strip()
+        if not target or confirmation != target:
+            flash("Type the target revision id exactly to confirm the upgrade.", "error")
+            state = migration_state()
+            page = self.render("admin/migrations/list.html", state=state, **self._flag())
+            return page, 400
+        try:
+            upgrade_to(target)
+        except UpgradeError as exc:
+            flash(f"Upgrade refused: {exc}", "error")
+            return redirect(self.get_url(".index")), 303
+        flash(f"Upgraded to {target}.", "success")
+        return redirect(self.get_url(".index")), 303
+
+    def _flag(self) -> dict[str, bool]:
+        return {"upgrades_allowed": upgrades_allowed()}
+
+
+class MigrationsApiView(SecureView):
+    """`GET /admin/api/migrations`: the dashboard's facts as JSON; 401 JSON without a login."""
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    @expose("")  # the documented URL has no trailing slash; a redirect would confuse clients
+    def index(self) -> ResponseReturnValue:
+        return jsonify(migration_state(with_drift=True).as_dict())

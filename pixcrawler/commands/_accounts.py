@@ -26,7 +26,7 @@ def interactive() -> bool:
 
 
 def password_from_stdin() -> str:
-    line = click.get_text_stream("stdin").readline()
+    line = sys.stdin.readline()
     password = line.rstrip("\r\n")
     if not password:
         raise CommandError("--password-stdin was given but standard input held no password")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from pixcrawler.cli import CommandError
 from pixcrawler.commands._accounts import (
@@ -30,6 +31,7 @@ from pixcrawler.services import accounts
 )
 @click.argument("email")
 @password_stdin_option
+@with_appcontext
 def command(email: str, password_stdin: bool) -> None:
     # Look the account up before asking for a password nobody could use.
     with unit_of_work():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from pixcrawler.commands._choice import Choice
 from pixcrawler.commands._options import json_option, print_json
@@ -34,6 +35,7 @@ from pixcrawler.services import checks
     help="Exit with 1 when a finding is at this level or worse.",
 )
 @json_option
+@with_appcontext
 def command(deploy: bool, fail_level: str, as_json: bool) -> None:
     findings = checks.run_checks(deploy=deploy)
     if as_json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import click
+from flask.cli import with_appcontext
 
 from pixcrawler.cli import CommandError
 from pixcrawler.commands._accounts import (
@@ -42,6 +43,7 @@ EMAIL_ENVVAR = "PIXCRAWLER_SUPERUSER_EMAIL"
 )
 @click.option("--full-name", help="The name shown in the admin UI (optional).")
 @password_stdin_option
+@with_appcontext
 def command(email: str | None, full_name: str | None, password_stdin: bool) -> None:
     if not email:
         if password_stdin or not interactive():

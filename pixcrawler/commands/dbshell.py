@@ -7,6 +7,7 @@ import shutil
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from pixcrawler.cli import CommandError
 from pixcrawler.services.dbshell import ClientError, client_command
@@ -24,6 +25,7 @@ from pixcrawler.services.dbshell import ClientError, client_command
     """
 )
 @click.argument("client_arguments", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
 def command(client_arguments: tuple[str, ...]) -> None:
     try:
         client = client_command(current_app.config["SQLALCHEMY_DATABASE_URI"], client_arguments)

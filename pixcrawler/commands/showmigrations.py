@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from pixcrawler.cli import CommandError
 from pixcrawler.commands._options import json_option, print_json
@@ -24,6 +25,7 @@ from pixcrawler.services.migrations import MigrationState, Revision, Status, mig
 )
 @click.option("--plan", is_flag=True, help="List only the pending migrations, in upgrade order.")
 @json_option
+@with_appcontext
 def command(plan: bool, as_json: bool) -> None:
     state = migration_state()
     if state.error:

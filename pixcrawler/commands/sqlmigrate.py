@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError as AlembicError
+from flask.cli import with_appcontext
 
 from pixcrawler.cli import CommandError
 from pixcrawler.commands._choice import Choice
@@ -37,6 +38,7 @@ DIALECTS = ["postgresql", "sqlite"]
     type=Choice(DIALECTS, aliases={"postgres": "postgresql", "sqlite3": "sqlite"}),
     help="Render for this backend instead of the app's: postgresql or sqlite.",
 )
+@with_appcontext
 def command(revision: str, backwards: bool, dialect: str | None) -> None:
     revision = revision.strip()
     if not revision:

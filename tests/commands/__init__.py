@@ -1,0 +1,1 @@
+"""Tests of the management commands, one module per command."""

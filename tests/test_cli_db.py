@@ -218,10 +218,8 @@ def test_revisions_are_numbered_branches_give_two_heads_and_merge_joins_them(
         == f"{merged} (head)"
     )
     ok(run_in(scratch, "db", "upgrade", database_url=database_url))
-    assert (
-        ok(run_in(scratch, "db", "current", database_url=database_url)).stdout.strip()
-        == f"{merged} (head)"
-    )
+    current = ok(run_in(scratch, "db", "current", database_url=database_url)).stdout
+    assert current.strip() == f"{merged} (head) (mergepoint)"
 
 
 def test_an_explicit_rev_id_wins(scratch, database_url):

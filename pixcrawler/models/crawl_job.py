@@ -13,7 +13,7 @@ from pixcrawler.database import Base, JSONType, TimestampMixin, UTCDateTime
 from pixcrawler.database.constraints import non_negative, one_of, percentage
 
 if TYPE_CHECKING:
-    from pixcrawler.models import ExportJob, Image, Project, ValidationJob
+    from pixcrawler.models import ExportJob, Image, JobChunk, Project, ValidationJob
 
 
 class JobStatus(StrEnum):
@@ -82,6 +82,9 @@ class CrawlJob(TimestampMixin, Base):
     )
     export_jobs: Mapped[list[ExportJob]] = relationship(
         back_populates="crawl_job", passive_deletes=True
+    )
+    chunks: Mapped[list[JobChunk]] = relationship(
+        back_populates="crawl_job", passive_deletes=True, order_by="JobChunk.chunk_index"
     )
 
     def __str__(self) -> str:

@@ -16,10 +16,15 @@ if TYPE_CHECKING:
 
 class Image(Base):
     __tablename__ = "images"
+    __table_args__ = (
+        # Duplicate detection looks up a hash within one job (built CONCURRENTLY by 004). It
+        # leads with crawl_job_id, so it also serves the foreign key: no index on that alone.
+        sa.Index(None, "crawl_job_id", "hash"),
+    )
 
     id: Mapped[int] = mapped_column(id_bigint, primary_key=True)
     crawl_job_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("crawl_jobs.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("crawl_jobs.id", ondelete="CASCADE")
     )
     original_url: Mapped[str] = mapped_column(sa.Text)
     filename: Mapped[str] = mapped_column(sa.String(255))

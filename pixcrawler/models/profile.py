@@ -21,9 +21,17 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class Tier(StrEnum):
+    """The plan a profile is on."""
+
+    FREE = "free"
+    PRO = "pro"
+    ENTERPRISE = "enterprise"
+
+
 class Profile(TimestampMixin, Base):
     __tablename__ = "profiles"
-    __table_args__ = (one_of("role", Role),)
+    __table_args__ = (one_of("role", Role), one_of("tier", Tier))
 
     # Equals auth.users.id on Supabase; a local uuid4 when a profile is created here.
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
@@ -32,6 +40,7 @@ class Profile(TimestampMixin, Base):
     full_name: Mapped[str | None] = mapped_column(sa.String(100))
     avatar_url: Mapped[str | None] = mapped_column(sa.Text)
     role: Mapped[str] = mapped_column(sa.String(20), default=Role.USER, server_default=Role.USER)
+    tier: Mapped[str] = mapped_column(sa.String(20), default=Tier.FREE, server_default=Tier.FREE)
 
     projects: Mapped[list[Project]] = relationship(
         back_populates="owner", passive_deletes=True, order_by="Project.id"

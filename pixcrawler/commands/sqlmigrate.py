@@ -46,16 +46,18 @@ def command(revision: str, backwards: bool, dialect: str | None) -> None:
     try:
         sql = revision_sql(revision, backwards=backwards, dialect=dialect)
     except (AlembicError, RevisionError) as exc:
-        raise CommandError(unknown_revision_message(revision, exc)) from None
+        raise CommandError(failure_message(revision, exc)) from None
     click.echo(sql, nl=False)
 
 
-def unknown_revision_message(revision: str, exc: Exception) -> str:
-    """Name the known revisions: the usual mistake is a typo or a missing leading zero."""
+def failure_message(revision: str, exc: Exception) -> str:
+    """Name the known revisions when REV is not one: the usual mistake is a typo."""
+    reason = " ".join(str(exc).split())
+    if not reason.startswith("Can't locate"):
+        # e.g. SQLite batch operations, which need the live table to copy it.
+        return f"cannot render the SQL of {revision} offline: {reason}"
     try:
         known = [s.revision for s in reversed(list(script_directory().walk_revisions()))]
     except (AlembicError, RevisionError):
-        return f"{revision!r}: {exc}"
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    detail = "" if not reason or reason.startswith("Can't locate") else f" ({reason})"
-    return f"unknown revision {revision!r}{detail}; known revisions: {', '.join(known)}"
+        return f"unknown revision {revision!r}"
+    return f"unknown revision {revision!r}; known revisions: {', '.join(known)}"

@@ -44,12 +44,12 @@ def revision_ids(directory: Path = REPO_ROOT / "migrations") -> list[str]:
 
 def migrations_with_two_heads(tmp_path: Path) -> tuple[Path, str]:
     """A copy of migrations/ with one more revision branching off 001, made by the real
-    `flask db revision --head 001`; returns the folder and the new revision's id."""
+    `flask db revision --head 001 --splice`; returns the folder and the new revision's id."""
     target = tmp_path / "migrations"
     shutil.copytree(REPO_ROOT / "migrations", target, ignore=shutil.ignore_patterns("__pycache__"))
     before = set(revision_ids(target))
     result = run_plain_flask(
-        "db", "revision", "-m", "side branch", "--head", "001", "-d", str(target)
+        "db", "revision", "-m", "side branch", "--head", "001", "--splice", "-d", str(target)
     )
     assert result.returncode == 0, result.stderr
     (new,) = set(revision_ids(target)) - before

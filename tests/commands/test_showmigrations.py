@@ -1,0 +1,113 @@
+"""`flask showmigrations`: every revision with [X]/[ ], the head and current marked, `--plan`
+in upgrade order, `--json`; on an empty database, part-way, at head, and with two heads."""
+
+from __future__ import annotations
+
+import json
+
+from flask_migrate import upgrade
+
+from tests.commands.cli_helpers import (
+    UNREACHABLE,
+    migrations_with_two_heads,
+    ok,
+    one_error_line,
+    revision_ids,
+)
+from tests.conftest import make_app, run_flask
+
+
+def lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(" [")]
+
+
+def test_empty_database_lists_every_revision_pending(flask_cli, backend):
+    ids = revision_ids()
+    result = ok(flask_cli("showmigrations"))
+    first = result.stdout.splitlines()[0]
+    assert first.endswith(": no schema yet")
+    assert f"({backend}): " in first
+    listed = lines(result.stdout)
+    assert [line.split()[2] for line in listed] == ids
+    assert all(line.startswith(" [ ] ") for line in listed)
+    assert listed[-1].endswith("(head)")
+    assert result.stderr == ""
+
+
+def test_part_way_marks_current_and_plan_lists_the_rest_in_order(app):
+    ids = revision_ids()
+    with app.app_context():
+        upgrade(revision=ids[0])
+    runner = app.test_cli_runner()
+    listed = lines(ok(runner.invoke(args=["showmigrations"])).stdout)
+    assert listed[0] == f" [X] {ids[0]}  initial schema  (current)"
+    assert all(line.startswith(" [ ] ") for line in listed[1:])
+
+    plan = ok(runner.invoke(args=["showmigrations", "--plan"])).stdout.splitlines()
+    assert [line.split()[0] for line in plan] == ids[1:]
+
+    data = json.loads(ok(runner.invoke(args=["showmigrations", "--plan", "--json"])).stdout)
+    assert data["current"] == [ids[0]]
+    assert data["status"] == "pending"
+    assert data["summary"] == f"{len(ids) - 1} pending"
+    assert [r["id"] for r in data["plan"]] == ids[1:]
+    assert set(data["plan"][0]) == {
+        "id",
+        "message",
+        "down_revisions",
+        "created",
+        "is_head",
+        "is_current",
+        "applied",
+    }
+
+
+def test_at_head_everything_is_applied_and_the_plan_is_empty(migrated_app):
+    ids = revision_ids()
+    runner = migrated_app.test_cli_runner()
+    result = ok(runner.invoke(args=["showmigrations"]))
+    assert result.stdout.splitlines()[0].endswith(": up to date")
+    listed = lines(result.stdout)
+    assert all(line.startswith(" [X] ") for line in listed)
+    assert listed[-1].endswith("(head, current)")
+    assert ok(runner.invoke(args=["showmigrations", "--plan"])).stdout == (
+        "Nothing to apply: up to date.\n"
+    )
+    data = json.loads(ok(runner.invoke(args=["showmigrations", "--json"])).stdout)
+    assert data["status"] == "up to date"
+    assert data["heads"] == data["current"] == [ids[-1]]
+    assert data["pending"] == []
+    assert [r["id"] for r in data["revisions"]] == ids
+    assert all(r["applied"] for r in data["revisions"])
+
+
+def test_two_heads_are_both_shown(database_url, tmp_path):
+    folder, branch = migrations_with_two_heads(tmp_path)
+    ids = revision_ids()
+    env = {"PIXCRAWLER_MIGRATIONS_DIR": str(folder)}
+
+    result = ok(run_flask("showmigrations", database_url=database_url, env=env))
+    listed = lines(result.stdout)
+    assert f" [ ] {branch}  side branch  (head, after 001)" in listed
+    assert any(line.startswith(f" [ ] {ids[-1]} ") and "head" in line for line in listed)
+    assert "Several heads" in result.stdout and "flask db merge heads" in result.stdout
+
+    data = json.loads(
+        ok(run_flask("showmigrations", "--json", database_url=database_url, env=env)).stdout
+    )
+    assert data["status"] == "several heads"
+    assert sorted(data["heads"]) == sorted([ids[-1], branch])
+    assert sorted(data["pending"]) == sorted([*ids, branch])
+
+    ok(run_flask("db", "upgrade", "heads", database_url=database_url, env=env))
+    result = ok(run_flask("showmigrations", database_url=database_url, env=env))
+    listed = lines(result.stdout)
+    assert all(line.startswith(" [X] ") for line in listed)
+    assert sum("head, current" in line for line in listed) == 2
+
+
+def test_unreachable_database_is_one_line():
+    app = make_app(UNREACHABLE)
+    result = app.test_cli_runner().invoke(args=["showmigrations"])
+    line = one_error_line(result)
+    assert "127.0.0.1:1" in line and "cannot read the migrations" in line

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -205,16 +206,59 @@ def next_revision_id(scripts: ScriptDirectory) -> str:
 
 
 def register(app: Flask) -> None:
-    """Adjust Flask-Migrate's `db` group: numbered merges, and `downgrade -1` as people type it."""
+    """Adjust Flask-Migrate's `db` group: numbered merges, `downgrade -1` as people type it,
+    confirmed production downgrades, and `flask db lint`."""
     group = app.cli.commands["db"]
     adjusted = copy.copy(group)  # Flask-Migrate's group object is shared; leave it untouched
     adjusted.commands = dict(group.commands)
     adjusted.add_command(_numbered_merge(group.commands["merge"]), "merge")
-    downgrade = copy.copy(group.commands["downgrade"])
-    # Otherwise click reads the relative revision "-1" as an unknown option.
-    downgrade.context_settings = {**downgrade.context_settings, "ignore_unknown_options": True}
-    adjusted.add_command(downgrade, "downgrade")
+    adjusted.add_command(_confirmed_downgrade(group.commands["downgrade"]), "downgrade")
+    from pixcrawler.commands._db_lint import lint_command  # the CLI layer; imported late
+
+    adjusted.add_command(lint_command, "lint")
     app.cli.add_command(adjusted, "db")
+
+
+def _confirmed_downgrade(original: click.Command) -> click.Command:
+    """`flask db downgrade`, which asks first in production: `downgrade base` drops every table."""
+
+    def callback(yes: bool, **params: Any) -> Any:
+        if not params.get("sql"):  # --sql only prints
+            confirm_downgrade(params["revision"], yes)
+        return original.callback(**params)
+
+    yes = click.Option(
+        ["--yes"],
+        is_flag=True,
+        help="Downgrade a production database without asking (PIXCRAWLER_ALLOW_DOWNGRADE=1 too).",
+    )
+    return click.Command(
+        name=original.name,
+        callback=callback,
+        params=[*original.params, yes],
+        help=original.help,
+        # Otherwise click reads the relative revision "-1" as an unknown option.
+        context_settings={**original.context_settings, "ignore_unknown_options": True},
+    )
+
+
+def confirm_downgrade(revision: str, yes: bool) -> None:
+    """In the production config, ask on a terminal; without one, refuse unless told to go on."""
+    config = current_app.config
+    if config["ENV_NAME"] != "production" or yes or config.get("ALLOW_DOWNGRADE"):
+        return
+    target = mask(current_app.extensions["migrate"].db.engine.url.render_as_string(False))
+    question = (
+        f"Downgrade the production database {target} to {revision}? "
+        "Downgrades drop tables and columns, and their data."
+    )
+    if not sys.stdin.isatty():
+        raise click.ClickException(
+            f"refusing to downgrade the production database {target} without confirmation: "
+            "run it in a terminal, or pass --yes (or set PIXCRAWLER_ALLOW_DOWNGRADE=1)"
+        )
+    if not click.confirm(question, default=False):
+        raise click.ClickException("downgrade cancelled; nothing was changed")
 
 
 def _numbered_merge(original: click.Command) -> click.Command:

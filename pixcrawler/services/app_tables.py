@@ -1,0 +1,30 @@
+"""The app's own tables as the data commands see them: foreign-key order, and whether they exist.
+
+`alembic_version` is not one of them: it records the schema, not data, so dumpdata, loaddata,
+seed and flush leave it alone.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pixcrawler.extensions import db
+
+
+class SchemaMissingError(RuntimeError):
+    """The database lacks the app's tables; the operator has to run `flask db upgrade`."""
+
+
+def app_tables() -> list[sa.Table]:
+    """Every model table, parents before children (metadata.sorted_tables)."""
+    return list(db.metadata.sorted_tables)
+
+
+def require_schema(connection: sa.Connection) -> None:
+    """Raise SchemaMissingError naming the missing tables, before any row is touched."""
+    present = set(sa.inspect(connection).get_table_names())
+    missing = [table.name for table in app_tables() if table.name not in present]
+    if missing:
+        raise SchemaMissingError(
+            f"the database has no table {', '.join(missing)}; run `flask db upgrade` first"
+        )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import click
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError as AlembicError
 from flask.cli import with_appcontext
 
 from pixcrawler.cli import CommandError
@@ -27,7 +29,10 @@ from pixcrawler.services.migrations import MigrationState, Revision, Status, mig
 @json_option
 @with_appcontext
 def command(plan: bool, as_json: bool) -> None:
-    state = migration_state()
+    try:
+        state = migration_state()
+    except (AlembicError, RevisionError) as exc:
+        raise CommandError(f"cannot read the migration scripts: {exc}") from None
     if state.error:
         raise CommandError(f"cannot read the migrations of {state.database}: {state.error}")
     if as_json:

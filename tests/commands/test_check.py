@@ -117,6 +117,13 @@ def test_database_ahead_of_the_code(app):
     assert ids(result) == ["migrations.E003", "migrations.I001"]
 
 
+def test_a_missing_migrations_folder_is_an_error(database_url, tmp_path):
+    app = make_app(database_url, MIGRATIONS_DIR=str(tmp_path / "nowhere"))
+    result = app.test_cli_runner().invoke(args=["check", "--json"])
+    assert result.exit_code == 1
+    assert ids(result) == ["migrations.E000"]
+
+
 @pytest.mark.only_backend("sqlite")
 def test_unreachable_database(backend):
     app = make_app(UNREACHABLE)

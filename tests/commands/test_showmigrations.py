@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import sqlalchemy as sa
 from flask_migrate import upgrade
 
+from pixcrawler.extensions import db
 from tests.commands.cli_helpers import (
     UNREACHABLE,
     migrations_with_two_heads,
@@ -111,3 +113,19 @@ def test_unreachable_database_is_one_line():
     result = app.test_cli_runner().invoke(args=["showmigrations"])
     line = one_error_line(result)
     assert "127.0.0.1:1" in line and "cannot read the migrations" in line
+
+
+def test_a_database_ahead_of_the_code_is_explained(app):
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE alembic_version SET version_num = '999'"))
+    result = ok(app.test_cli_runner().invoke(args=["showmigrations"]))
+    assert result.stdout.splitlines()[0].endswith(": ahead of the code")
+    assert "The database is at 999, which these scripts do not contain" in result.stdout
+
+
+def test_a_missing_migrations_folder_is_one_line(database_url, tmp_path):
+    app = make_app(database_url, MIGRATIONS_DIR=str(tmp_path / "nowhere"))
+    result = app.test_cli_runner().invoke(args=["showmigrations"])
+    assert "cannot read the migration scripts" in one_error_line(result)

@@ -40,7 +40,11 @@ LOCK_ID = 1
 # Shown in pg_stat_activity, so operators (and a waiting runner) can tell who is migrating.
 APPLICATION_NAME = "pixcrawler-migrate"
 
-SQLITE_POLL_SECONDS = 0.2
+POLL_SECONDS = 0.2
+
+KEYS = {"lock_class": LOCK_CLASS, "lock_id": LOCK_ID}
+TRY_SQL = sa.text("SELECT pg_try_advisory_lock(:lock_class, :lock_id)")
+UNLOCK_SQL = sa.text("SELECT pg_advisory_unlock(:lock_class, :lock_id)")
 
 HOLDER_SQL = sa.text(
     """
@@ -69,46 +73,47 @@ def runner_lock(connection: sa.Connection, timeout: float) -> Iterator[None]:
 
 @contextmanager
 def _postgres_lock(connection: sa.Connection, timeout: float) -> Iterator[None]:
-    keys = {"lock_class": LOCK_CLASS, "lock_id": LOCK_ID}
     # A caller's own open transaction (a connection handed to env.py) is theirs to end.
     external = connection.in_transaction()
     connection.exec_driver_sql(f"SET application_name = '{APPLICATION_NAME}'")
-    got = connection.execute(sa.text("SELECT pg_try_advisory_lock(:lock_class, :lock_id)"), keys)
-    if not got.scalar():
+    if not _try_postgres_lock(connection, external):
         log.info("waiting for another migration run to finish: %s", _holder(connection))
-        _wait_for_postgres_lock(connection, timeout, keys)
-    if not external:
-        connection.commit()  # the session lock stays; Alembic must start outside a transaction
+        _wait_for_postgres_lock(connection, timeout, external)
     try:
         yield
     finally:
-        _release_postgres_lock(connection, keys, external)
+        _release_postgres_lock(connection, external)
 
 
-def _wait_for_postgres_lock(connection: sa.Connection, timeout: float, keys: dict) -> None:
-    # A blocking wait bounded by lock_timeout wakes up the moment the holder lets go.
-    connection.exec_driver_sql(f"SET lock_timeout = '{max(int(timeout * 1000), 1)}ms'")
-    try:
-        connection.execute(sa.text("SELECT pg_advisory_lock(:lock_class, :lock_id)"), keys)
-    except sa.exc.OperationalError as exc:
-        if getattr(exc.orig, "pgcode", None) != "55P03":
-            raise
-        connection.rollback()
-        holder = _holder(connection)
+def _try_postgres_lock(connection: sa.Connection, external: bool) -> bool:
+    got = connection.execute(TRY_SQL, KEYS).scalar()
+    if not external:
+        # Never sit in an open transaction: CREATE INDEX CONCURRENTLY in the running migration
+        # waits for every open transaction to end, and this one would be waiting for it.
         connection.commit()
-        raise CommandError(
-            f"gave up after waiting {timeout:g} s for the migration lock, held by {holder}; "
-            "raise MIGRATION_WAIT_TIMEOUT or stop that run"
-        ) from None
-    finally:
-        if not connection.invalidated:
-            connection.rollback()
-            connection.exec_driver_sql("RESET lock_timeout")
+    return bool(got)
+
+
+def _wait_for_postgres_lock(connection: sa.Connection, timeout: float, external: bool) -> None:
+    # Polling, not a blocking pg_advisory_lock(): a blocked statement holds a snapshot, which
+    # CREATE INDEX CONCURRENTLY in the running migration would wait for (a deadlock).
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
+        if _try_postgres_lock(connection, external):
+            return
+    holder = _holder(connection)
+    if not external:
+        connection.commit()
+    raise CommandError(
+        f"gave up after waiting {timeout:g} s for the migration lock, held by {holder}; "
+        "raise MIGRATION_WAIT_TIMEOUT or stop that run"
+    )
 
 
 def _holder(connection: sa.Connection) -> str:
     """Who holds the migration lock, for people: pid, application, since when, from where."""
-    row = connection.execute(HOLDER_SQL, {"lock_class": LOCK_CLASS, "lock_id": LOCK_ID}).first()
+    row = connection.execute(HOLDER_SQL, KEYS).first()
     if row is None:
         return "a session that has just released it"
     since = row.backend_start.strftime("%H:%M:%S") if row.backend_start else "?"
@@ -116,13 +121,13 @@ def _holder(connection: sa.Connection) -> str:
     return f"pid {row.pid} ({row.application_name or 'no application_name'}, since {since}{where})"
 
 
-def _release_postgres_lock(connection: sa.Connection, keys: dict, external: bool) -> None:
+def _release_postgres_lock(connection: sa.Connection, external: bool) -> None:
     if connection.invalidated or connection.closed:
         return  # a dead connection took the lock with it
     try:
         if not external:
             connection.rollback()  # whatever a failed run left open
-        connection.execute(sa.text("SELECT pg_advisory_unlock(:lock_class, :lock_id)"), keys)
+        connection.execute(UNLOCK_SQL, KEYS)
         connection.exec_driver_sql("RESET application_name")
         if not external:
             connection.commit()
@@ -161,6 +166,6 @@ def _flock(handle, timeout: float, lock_path: Path) -> None:
                     f"gave up after waiting {timeout:g} s for the migration lock {lock_path}; "
                     "raise MIGRATION_WAIT_TIMEOUT or stop that run"
                 ) from None
-            time.sleep(SQLITE_POLL_SECONDS)
+            time.sleep(POLL_SECONDS)
             continue
         return

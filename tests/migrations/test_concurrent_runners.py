@@ -1,0 +1,150 @@
+"""One runner at a time: concurrent `flask db upgrade` processes apply each migration once.
+
+Plain Alembic loses this race (several runners die on "already exists"); here they queue on
+the migration lock, and whoever waited re-reads the revision and finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pixcrawler.database.migration_lock import LOCK_CLASS, LOCK_ID
+from tests.conftest import run_flask
+from tests.migrations.conftest import (
+    HEAD,
+    assert_one_line_error,
+    migration_lock_holders,
+    revision_of,
+    start_flask,
+    table_names,
+    wait_until,
+)
+
+RUNNING = re.compile(r"Running upgrade (\w*) ?-> (\w+)")
+ALL_STEPS = {"-> 001", "001 -> 002", "002 -> 003", "003 -> 004"}
+
+
+def upgrade_concurrently(database_url: str, runners: int) -> tuple[list, Counter]:
+    processes = [start_flask("db", "upgrade", database_url=database_url) for _ in range(runners)]
+    results = [(p, *p.communicate(timeout=300)) for p in processes]
+    steps = Counter()
+    for _, _, stderr in results:
+        for before, after in RUNNING.findall(stderr):
+            steps[f"{before} -> {after}".strip()] += 1
+    return results, steps
+
+
+@pytest.mark.only_backend("postgresql")
+def test_eight_runners_on_an_empty_database_apply_each_migration_once(database_url):
+    results, steps = upgrade_concurrently(database_url, 8)
+    for process, _, stderr in results:
+        assert process.returncode == 0, stderr
+        assert "Traceback" not in stderr
+    assert steps == Counter(dict.fromkeys(ALL_STEPS, 1))
+    assert revision_of(database_url) == {HEAD}
+
+
+@pytest.mark.only_backend("postgresql")
+def test_eight_runners_from_an_intermediate_revision_apply_the_rest_once(database_url):
+    assert run_flask("db", "upgrade", "001", database_url=database_url).returncode == 0
+    results, steps = upgrade_concurrently(database_url, 8)
+    for process, _, stderr in results:
+        assert process.returncode == 0, stderr
+    assert steps == Counter(dict.fromkeys(ALL_STEPS - {"-> 001"}, 1))
+    assert revision_of(database_url) == {HEAD}
+
+
+@pytest.mark.only_backend("sqlite")
+def test_concurrent_runners_on_sqlite_queue_and_apply_each_migration_once(database_url):
+    results, steps = upgrade_concurrently(database_url, 4)
+    for process, _, stderr in results:
+        assert process.returncode == 0, stderr
+    assert steps == Counter(dict.fromkeys(ALL_STEPS, 1))
+    assert revision_of(database_url) == {HEAD}
+
+
+def hold_postgres_lock(server: sa.Engine, application_name: str) -> sa.Connection:
+    holder = server.connect()
+    holder.exec_driver_sql(f"SET application_name = '{application_name}'")
+    holder.execute(sa.text("SELECT pg_advisory_lock(:c, :i)"), {"c": LOCK_CLASS, "i": LOCK_ID})
+    holder.commit()
+    return holder
+
+
+def release(holder: sa.Connection) -> None:
+    """Really end the holder's session (closing would only hand it back to the pool)."""
+    holder.invalidate()
+
+
+@pytest.mark.only_backend("postgresql")
+def test_a_runner_says_once_whom_it_waits_for_then_gives_up_cleanly(database_url, server):
+    holder = hold_postgres_lock(server, "deploy-7")
+    try:
+        pid = holder.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        result = run_flask(
+            "db",
+            "upgrade",
+            database_url=database_url,
+            env={"PIXCRAWLER_MIGRATION_WAIT_TIMEOUT": "1"},
+        )
+    finally:
+        release(holder)
+    assert result.returncode == 1
+    waiting = [line for line in result.stderr.splitlines() if "waiting for another" in line]
+    assert len(waiting) == 1 and f"pid {pid} (deploy-7" in waiting[0], result.stderr
+    assert_one_line_error(
+        result.stderr, "gave up after waiting 1 s for the migration lock", f"pid {pid}"
+    )
+    assert table_names(database_url) == set()  # it touched nothing, not even alembic_version
+
+
+@pytest.mark.only_backend("postgresql")
+def test_a_waiting_runner_goes_on_when_the_lock_is_freed(database_url, server):
+    holder = hold_postgres_lock(server, "deploy-7")
+    runner = start_flask("db", "upgrade", database_url=database_url)
+    try:
+        wait_until(lambda: migration_sessions(holder), timeout=60)
+        time.sleep(0.5)  # well into its wait
+    finally:
+        release(holder)
+    _, stderr = runner.communicate(timeout=120)
+    assert runner.returncode == 0, stderr
+    assert "waiting for another migration run to finish" in stderr
+    assert revision_of(database_url) == {HEAD}
+    with server.connect() as connection:
+        assert migration_lock_holders(connection) == []  # released at the end of the run
+
+
+def migration_sessions(connection: sa.Connection) -> list[int]:
+    rows = connection.execute(
+        sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = 'pixcrawler-migrate'")
+    ).all()
+    connection.commit()
+    return [row[0] for row in rows]
+
+
+@pytest.mark.only_backend("sqlite")
+def test_sqlite_runner_waits_for_the_lock_file_and_gives_up_cleanly(database_url):
+    path = Path(sa.engine.make_url(database_url).database)
+    with open(f"{path}.migration-lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        env = {"PIXCRAWLER_MIGRATION_WAIT_TIMEOUT": "1"}
+        result = run_flask("db", "upgrade", database_url=database_url, env=env)
+    assert result.returncode == 1
+    assert "waiting for another migration run to finish" in result.stderr
+    assert_one_line_error(result.stderr, "gave up after waiting 1 s for the migration lock")
+    assert revision_of(database_url) == set()
+
+
+def test_a_bad_wait_timeout_is_one_clear_error(database_url):
+    env = {"PIXCRAWLER_MIGRATION_WAIT_TIMEOUT": "soon"}
+    result = run_flask("db", "upgrade", database_url=database_url, env=env)
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "MIGRATION_WAIT_TIMEOUT must be a number of seconds")

@@ -1,0 +1,199 @@
+"""No long write stalls, and failures that leave a clean revision.
+
+A migration waiting on a lock gives up after MIGRATION_LOCK_TIMEOUT, is retried with a growing
+pause, and finally fails with one line naming the migration and the blocking session. A failing
+migration rolls back alone; `kill -9` mid-migration leaves the last good revision and a free
+lock, and a rerun finishes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import run_flask
+from tests.migrations.conftest import (
+    HEAD,
+    assert_one_line_error,
+    migration_lock_holders,
+    revision_of,
+    start_flask,
+    table_names,
+    wait_until,
+)
+
+FAST_RETRIES = {
+    "PIXCRAWLER_MIGRATION_LOCK_TIMEOUT": "0.3",
+    "PIXCRAWLER_MIGRATION_LOCK_RETRIES": "2",
+    "PIXCRAWLER_MIGRATION_RETRY_DELAY": "0.2",
+}
+
+
+def hold_profiles(server: sa.Engine) -> sa.Connection:
+    """A session in an open transaction holding ACCESS EXCLUSIVE on profiles (004 needs it)."""
+    blocker = server.connect()
+    blocker.exec_driver_sql("SET application_name = 'nightly-report'")
+    blocker.info["pid"] = blocker.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+    blocker.exec_driver_sql("LOCK TABLE profiles IN ACCESS EXCLUSIVE MODE")
+    return blocker
+
+
+@pytest.mark.only_backend("postgresql")
+def test_a_lock_timeout_is_retried_then_fails_naming_migration_and_blocker(database_url, server):
+    assert run_flask("db", "upgrade", "003", database_url=database_url).returncode == 0
+    blocker = hold_profiles(server)
+    try:
+        pid = blocker.info["pid"]
+        result = run_flask("db", "upgrade", database_url=database_url, env=FAST_RETRIES)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert result.returncode == 1
+    retries = [line for line in result.stderr.splitlines() if "waited 0.3 s for a lock" in line]
+    assert len(retries) == 2, result.stderr
+    assert "retry 1 of 2 in 0.2 s" in retries[0] and "retry 2 of 2 in 0.4 s" in retries[1]
+    assert f"pid {pid}" in retries[0]
+    assert_one_line_error(
+        result.stderr,
+        "migration 004 (add profile tiers and an image hash index) gave up after 3 attempts",
+        f'held by pid {pid} (application "nightly-report", idle in transaction',
+        "LOCK TABLE profiles IN ACCESS EXCLUSIVE MODE",
+        "statement: ALTER TABLE profiles ADD COLUMN",
+        "the database stays at revision 003",
+    )
+    assert revision_of(database_url) == {"003"}
+    rerun = run_flask("db", "upgrade", database_url=database_url)
+    assert rerun.returncode == 0, rerun.stderr
+    assert revision_of(database_url) == {HEAD}
+
+
+@pytest.mark.only_backend("postgresql")
+def test_a_retry_succeeds_once_the_blocker_lets_go(database_url, server):
+    assert run_flask("db", "upgrade", "003", database_url=database_url).returncode == 0
+    blocker = hold_profiles(server)
+    runner = start_flask(
+        "db",
+        "upgrade",
+        database_url=database_url,
+        env={**FAST_RETRIES, "PIXCRAWLER_MIGRATION_LOCK_RETRIES": "20"},
+    )
+    try:
+        # Let go only once the migration has timed out at least once (0.3 s after it waits).
+        wait_until(lambda: lock_waits_seen(server), timeout=60)
+        time.sleep(0.8)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    _, stderr = runner.communicate(timeout=120)
+    assert runner.returncode == 0, stderr
+    assert "retry 1 of 20" in stderr
+    assert revision_of(database_url) == {HEAD}
+
+
+def lock_waits_seen(server: sa.Engine) -> bool:
+    """True once the migration session has been waiting on a lock (it will time out)."""
+    with server.connect() as connection:
+        waiting = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                "'pixcrawler-migrate' AND wait_event_type = 'Lock'"
+            )
+        ).scalar()
+    return bool(waiting)
+
+
+@pytest.mark.only_backend("postgresql")
+def test_statement_timeout_stops_a_slow_statement(database_url, scratch_migrations):
+    scratch_migrations.add("005", "004", "sleep too long", "op.execute('SELECT pg_sleep(5)')")
+    env = {**scratch_migrations.env, "PIXCRAWLER_MIGRATION_STATEMENT_TIMEOUT": "0.5"}
+    result = run_flask("db", "upgrade", database_url=database_url, env=env)
+    assert result.returncode == 1
+    assert_one_line_error(
+        result.stderr,
+        "migration 005 (sleep too long) failed: canceling statement due to statement timeout",
+        "statement: SELECT pg_sleep(5)",
+        "the database stays at revision 004",
+    )
+
+
+BROKEN = """
+op.create_table('scratch_notes', sa.Column('id', sa.Integer(), primary_key=True))
+op.execute('INSERT INTO no_such_table VALUES (1)')
+"""
+
+
+def test_a_failing_migration_rolls_back_alone_and_names_the_statement(
+    database_url, scratch_migrations
+):
+    scratch_migrations.add("005", "004", "break on purpose", BROKEN)
+    result = run_flask("db", "upgrade", database_url=database_url, env=scratch_migrations.env)
+    assert result.returncode == 1
+    assert "Running upgrade 003 -> 004" in result.stderr  # the good ones before it stay applied
+    assert_one_line_error(
+        result.stderr,
+        "migration 005 (break on purpose) failed:",
+        "no_such_table",
+        "statement: INSERT INTO no_such_table VALUES (1)",
+        "the database stays at revision 004",
+    )
+    assert revision_of(database_url) == {HEAD}
+    assert "scratch_notes" not in table_names(database_url)  # its first statement rolled back
+
+
+SLOW = """
+op.create_table('scratch_notes', sa.Column('id', sa.Integer(), primary_key=True))
+op.execute(f"SELECT pg_sleep({os.environ.get('SCRATCH_SLEEP', '0')})")
+"""
+
+
+@pytest.mark.only_backend("postgresql")
+def test_kill_9_mid_migration_leaves_a_clean_revision_and_a_free_lock(
+    database_url, scratch_migrations, server
+):
+    scratch_migrations.add("005", "004", "slow on purpose", SLOW)
+    env = {**scratch_migrations.env, "SCRATCH_SLEEP": "60"}
+    runner = start_flask("db", "upgrade", database_url=database_url, env=env)
+    try:
+        wait_until(lambda: sleeping_migration(server), timeout=60)
+    finally:
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.communicate()
+    # The server notices the vanished client (client_connection_check_interval), rolls back
+    # the open migration and drops the session lock with the session.
+    with server.connect() as connection:
+        wait_until(lambda: not holders(connection), timeout=15)
+    assert revision_of(database_url) == {HEAD}
+    assert "scratch_notes" not in table_names(database_url)
+    rerun = run_flask("db", "upgrade", database_url=database_url, env=scratch_migrations.env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "waiting" not in rerun.stderr
+    assert revision_of(database_url) == {"005"}
+
+
+def sleeping_migration(server: sa.Engine) -> bool:
+    with server.connect() as connection:
+        found = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                "'pixcrawler-migrate' AND query LIKE 'SELECT pg_sleep%'"
+            )
+        ).scalar()
+    return bool(found)
+
+
+def holders(connection: sa.Connection) -> list[int]:
+    found = migration_lock_holders(connection)
+    connection.commit()
+    return found
+
+
+def test_bad_timeout_settings_are_one_clear_error(database_url):
+    env = {"PIXCRAWLER_MIGRATION_LOCK_TIMEOUT": "-1"}
+    result = run_flask("db", "upgrade", database_url=database_url, env=env)
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "MIGRATION_LOCK_TIMEOUT must be a number of seconds")
+    assert revision_of(database_url) == set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import click
+from flask.cli import with_appcontext
 
 from pixcrawler.cli import CommandError
 from pixcrawler.services.app_tables import SchemaMissingError
@@ -33,6 +34,7 @@ COUNT = click.IntRange(min=0)
               help="Images to add, spread over the crawl jobs that ran.")  # fmt: skip
 @click.option("--seed", "seed", type=int, default=DEFAULTS.seed, show_default=True,
               help="Random seed; the same seed reproduces the same data.")  # fmt: skip
+@with_appcontext
 def command(profiles: int, projects: int, jobs: int, images: int, seed: int) -> None:
     plan = SeedPlan(profiles=profiles, projects=projects, jobs=jobs, images=images, seed=seed)
     try:

@@ -28,3 +28,9 @@ def require_schema(connection: sa.Connection) -> None:
         raise SchemaMissingError(
             f"the database has no table {', '.join(missing)}; run `flask db upgrade` first"
         )
+
+
+def ensure_schema() -> None:
+    """`require_schema` on a connection of its own, for commands that check before asking."""
+    with db.engine.connect() as connection:
+        require_schema(connection)

@@ -81,14 +81,14 @@ def init_admin(app: Flask) -> Any:
 
     admin.add_view(migrations.MigrationsView(name="Migrations", endpoint="migrations"))
     admin.add_view(migrations.MigrationsApiView(url="api/migrations", endpoint="migrations_api"))
-    admin.add_view(people.ProfileAdmin(Profile, db.session, category="People"))
-    admin.add_view(people.AdminAccountAdmin(AdminAccount, db.session, "Admin accounts", "People"))
-    admin.add_view(projects.ProjectAdmin(Project, db.session, category="Crawling"))
-    admin.add_view(projects.CrawlJobAdmin(CrawlJob, db.session, category="Crawling"))
-    admin.add_view(images.ImageAdmin(Image, db.session, category="Crawling"))
-    admin.add_view(jobs.ValidationJobAdmin(ValidationJob, db.session, category="Jobs"))
-    admin.add_view(jobs.ExportJobAdmin(ExportJob, db.session, category="Jobs"))
-    admin.add_view(activity.ActivityLogAdmin(ActivityLog, db.session, "Activity logs", "People"))
+    admin.add_view(people.ProfileAdmin(Profile, db, category="People"))
+    admin.add_view(people.AdminAccountAdmin(AdminAccount, db, "Admin accounts", "People"))
+    admin.add_view(projects.ProjectAdmin(Project, db, category="Crawling"))
+    admin.add_view(projects.CrawlJobAdmin(CrawlJob, db, category="Crawling"))
+    admin.add_view(images.ImageAdmin(Image, db, category="Crawling"))
+    admin.add_view(jobs.ValidationJobAdmin(ValidationJob, db, category="Jobs"))
+    admin.add_view(jobs.ExportJobAdmin(ExportJob, db, category="Jobs"))
+    admin.add_view(activity.ActivityLogAdmin(ActivityLog, db, "Activity logs", "People"))
     # Last: the loader's unlocked check must not let a request in before every page exists.
     app.extensions["pixcrawler_admin"] = admin
     return admin

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 import uuid
+from datetime import timedelta
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
@@ -39,6 +42,15 @@ from pixcrawler.services import accounts
 # tells an attacker which emails have an admin account.
 LOGIN_FAILED = "Invalid email or password, or too many failed attempts. Try again later."
 
+# Said when accounts cannot be read at all; true of every email, so it reveals none.
+NO_ACCOUNTS = (
+    "Admin accounts cannot be read: the database does not answer or has no schema yet. "
+    "Run `flask db upgrade`, then `flask createsuperuser`."
+)
+
+# How long after its login a session is trusted when its account cannot be checked.
+UNVERIFIED_MAX_AGE = timedelta(hours=12)
+
 bp = Blueprint("accounts", __name__)
 
 
@@ -46,18 +58,27 @@ class AdminUser:
     """The Flask-Login user: an admin account, identified together with its password hash.
 
     The session stores a fingerprint of the hash, so changing the password ends every session.
+    `verified` is False for a session whose account cannot be checked right now (the schema is
+    below the accounts table, or the database does not answer): such a session sees only the
+    schema pages, which are what an operator needs at that moment.
     """
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
-    def __init__(self, account: AdminAccount):
-        self.account = account
-        self.email = account.profile.email
+    def __init__(self, user_id: str, email: str, verified: bool = True):
+        self.user_id = user_id
+        self.email = email
+        self.verified = verified
+
+    @classmethod
+    def of(cls, account: AdminAccount) -> AdminUser:
+        user_id = f"{account.profile_id}.{fingerprint(account.password_hash)}"
+        return cls(user_id, account.profile.email)
 
     def get_id(self) -> str:
-        return f"{self.account.profile_id}.{fingerprint(self.account.password_hash)}"
+        return self.user_id
 
 
 def fingerprint(password_hash: str) -> str:
@@ -73,12 +94,41 @@ def load_user(user_id: str) -> AdminUser | None:
         key = uuid.UUID(profile_id)
     except ValueError:
         return None
-    account = db.session.get(AdminAccount, key)
+    try:
+        account = db.session.get(AdminAccount, key)
+    except sa.exc.DBAPIError:
+        db.session.rollback()
+        return unverified_user(user_id)
     if account is None or account.profile.role != Role.ADMIN:
         return None
     if not hmac.compare_digest(mark, fingerprint(account.password_hash)):
         return None
-    return AdminUser(account)
+    return AdminUser.of(account)
+
+
+def unverified_user(user_id: str) -> AdminUser | None:
+    """A recent login whose account cannot be read now: no accounts table, or no database.
+
+    Nothing could be checked against then (a downgrade below the accounts table removes every
+    account), so the signed session is trusted for UNVERIFIED_MAX_AGE after its login, and
+    only on the schema pages.
+    """
+    if accounts_table_exists() is True:
+        return None  # the table is there and the read still failed: refuse, don't guess
+    logged_in_at = session.get("admin_login_at")
+    if not isinstance(logged_in_at, int | float):
+        return None
+    if time.time() - logged_in_at > UNVERIFIED_MAX_AGE.total_seconds():
+        return None
+    return AdminUser(user_id, str(session.get("admin_email", "")), verified=False)
+
+
+def accounts_table_exists() -> bool | None:
+    """True or False, or None when the database does not answer."""
+    try:
+        return sa.inspect(db.engine).has_table(AdminAccount.__tablename__)
+    except sa.exc.DBAPIError:
+        return None
 
 
 def wants_json() -> bool:
@@ -96,8 +146,11 @@ def refuse() -> ResponseReturnValue:
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
-def is_admin() -> bool:
-    return bool(current_user.is_authenticated)
+def is_admin(allow_unverified: bool = False) -> bool:
+    """A logged-in admin; `allow_unverified` also admits a session that cannot be checked now."""
+    if not current_user.is_authenticated:
+        return False
+    return allow_unverified or current_user.verified
 
 
 def safe_next(target: str | None) -> str:
@@ -126,11 +179,18 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        result = accounts.authenticate(form.email.data or "", form.password.data or "")
-        db.session.commit()  # keeps the failure count and lockout, or the last login time
+        try:
+            result = accounts.authenticate(form.email.data or "", form.password.data or "")
+            db.session.commit()  # keeps the failure count and lockout, or the last login time
+        except sa.exc.DBAPIError:
+            db.session.rollback()
+            flash(NO_ACCOUNTS, "error")
+            return render_template("admin/login.html", form=form, next=target), 503
         if result.ok:
             session.clear()  # a fresh session: nothing from before the login survives
-            login_user(AdminUser(result.account))
+            login_user(AdminUser.of(result.account))
+            session["admin_email"] = result.account.profile.email
+            session["admin_login_at"] = time.time()
             return redirect(target)
         flash(LOGIN_FAILED, "error")
         status = 401
@@ -149,10 +209,10 @@ def logout() -> ResponseReturnValue:
 
 
 def guard_admin_paths() -> ResponseReturnValue | None:
-    """Every request under the admin's URL needs a logged-in admin."""
+    """Every request under the admin's URL needs a logged-in admin (each view checks more)."""
     prefix = current_app.extensions["pixcrawler_admin"].url
     under_admin = request.path == prefix or request.path.startswith(prefix + "/")
-    if under_admin and not is_admin():
+    if under_admin and not is_admin(allow_unverified=True):
         return refuse()
     return None
 

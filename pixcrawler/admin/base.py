@@ -3,14 +3,19 @@ bar, and list-page defaults that stay fast on tables with millions of rows."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from flask import g, request
+import sqlalchemy as sa
+from flask import flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_login import current_user
 
 from pixcrawler.admin.auth import is_admin, refuse
+from pixcrawler.extensions import db
 from pixcrawler.services.migrations import MigrationState, migration_state
 
 
@@ -24,10 +29,16 @@ def navbar_state() -> MigrationState:
 class AdminOnly:
     """Only logged-in admins see these pages; everyone else goes to the login page (or 401)."""
 
+    # The schema pages also admit a session whose account cannot be checked right now.
+    allow_unverified = False
+
     def is_accessible(self) -> bool:
-        return is_admin()
+        return is_admin(self.allow_unverified)
 
     def inaccessible_callback(self, name: Any, **kwargs: Any) -> ResponseReturnValue:
+        if current_user.is_authenticated:  # logged in, but the data cannot be read now
+            flash("The data pages need a database at head; see the schema state here.", "error")
+            return redirect(url_for("admin.index"))
         return refuse()
 
     def render(self, template: str, **kwargs: Any) -> str:
@@ -38,9 +49,35 @@ class AdminOnly:
 class SecureIndexView(AdminOnly, AdminIndexView):
     """Base of the dashboard (the admin's home page)."""
 
+    allow_unverified = True
+
 
 class SecureView(AdminOnly, BaseView):
-    """Base of the hand-written admin pages."""
+    """Base of the hand-written admin pages (the schema pages)."""
+
+    allow_unverified = True
+
+
+def coerce_key(model: type, value: Any) -> Any:
+    """A primary key from a URL or a form, as the column's type wants it.
+
+    Flask-Admin passes keys on as strings; SQLAlchemy's Uuid type binds only UUID objects.
+    """
+    columns = sa.inspect(model).primary_key
+    if len(columns) == 1 and isinstance(columns[0].type, sa.Uuid) and isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            return None
+    return value
+
+
+class KeyAwareAjaxLoader(QueryAjaxModelLoader):
+    """AJAX lookups for foreign keys, accepting string keys for UUID-keyed tables."""
+
+    def get_one(self, pk: Any) -> Any:
+        key = coerce_key(self.model, pk)
+        return None if key is None else super().get_one(key)
 
 
 class SecureModelView(AdminOnly, ModelView):
@@ -55,6 +92,14 @@ class SecureModelView(AdminOnly, ModelView):
     column_display_pk = True
     # Flask-Admin's own POST forms (edit, delete, actions) carry Flask-WTF's token, which the
     # app-wide CSRFProtect checks; the templates add it through the `csrf_token()` global.
+
+    def get_one(self, id: Any) -> Any:
+        key = coerce_key(self.model, id)
+        return None if key is None else db.session.get(self.model, key)
+
+    def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> QueryAjaxModelLoader:
+        remote = getattr(self.model, name).prop.mapper.class_
+        return KeyAwareAjaxLoader(name, db, remote, **options)
 
 
 class ReadOnlyModelView(SecureModelView):

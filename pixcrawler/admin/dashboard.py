@@ -23,7 +23,7 @@ class DashboardView(SecureIndexView):
             "admin/dashboard.html",
             state=state,
             schema=state,
-            current=[(rev, by_id.get(rev)) for rev in state.current],
+            current=[(rev, by_id.get(rev)) for rev in sorted(state.current)],
             heads=[by_id[rev] for rev in state.heads],
             upgrades_allowed=upgrades_allowed(),
         )

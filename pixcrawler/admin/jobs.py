@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from wtforms import SelectField
+
 from pixcrawler.admin.base import SecureModelView
-from pixcrawler.admin.people import choices
+from pixcrawler.admin.people import enum_select
 from pixcrawler.admin.projects import OWNER_BY_EMAIL
 from pixcrawler.models import JobStatus
 
@@ -28,7 +30,8 @@ class ValidationJobAdmin(SecureModelView):
     column_default_sort = ("id", True)
     form_columns = ("crawl_job", "name", "status", "progress", "validation_rules", "error_message")
     form_ajax_refs = {"crawl_job": CRAWL_JOB_BY_NAME}
-    form_choices = {"status": choices(JobStatus)}
+    form_overrides = {"status": SelectField}
+    form_args = {"status": enum_select(JobStatus)}
 
 
 class ExportJobAdmin(SecureModelView):
@@ -60,4 +63,5 @@ class ExportJobAdmin(SecureModelView):
         "error_message",
     )
     form_ajax_refs = {"crawl_job": CRAWL_JOB_BY_NAME, "user": OWNER_BY_EMAIL}
-    form_choices = {"status": choices(JobStatus)}
+    form_overrides = {"status": SelectField}
+    form_args = {"status": enum_select(JobStatus)}

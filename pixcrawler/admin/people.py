@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+
 from pixcrawler.admin.base import ReadOnlyModelView, SecureModelView
 from pixcrawler.models import Role
 
 
-def choices(enum) -> list[tuple[str, str]]:
-    """Select-box choices from a StrEnum, so forms accept exactly what the CHECK allows."""
-    return [(member.value, member.value) for member in enum]
+def enum_select(enum: type[StrEnum]) -> dict:
+    """A select box with exactly the values the column's CHECK constraint allows."""
+    return {"choices": [SelectChoice(member.value, member.value) for member in enum]}
 
 
 class ProfileAdmin(SecureModelView):
@@ -18,7 +23,10 @@ class ProfileAdmin(SecureModelView):
     column_default_sort = ("email", False)
     column_details_exclude_list = ("admin_account",)
     form_columns = ("email", "full_name", "avatar_url", "role")
-    form_choices = {"role": choices(Role)}
+    form_overrides = {"role": SelectField}
+    form_args = {"role": enum_select(Role)}
+    # Deleting a profile cascades to its projects, jobs and images: one at a time, on purpose.
+    action_disallowed_list = ("delete",)
 
 
 class AdminAccountAdmin(ReadOnlyModelView):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from wtforms import SelectField
+
 from pixcrawler.admin.base import SecureModelView
-from pixcrawler.admin.people import choices
+from pixcrawler.admin.people import enum_select
 from pixcrawler.models import JobStatus, ProjectStatus
 
 # Foreign keys are picked by typing (AJAX), never from a select box holding every row.
@@ -20,7 +22,8 @@ class ProjectAdmin(SecureModelView):
     column_details_exclude_list = ("crawl_jobs",)
     form_columns = ("name", "description", "owner", "status")
     form_ajax_refs = {"owner": OWNER_BY_EMAIL}
-    form_choices = {"status": choices(ProjectStatus)}
+    form_overrides = {"status": SelectField}
+    form_args = {"status": enum_select(ProjectStatus)}
 
 
 class CrawlJobAdmin(SecureModelView):
@@ -45,4 +48,5 @@ class CrawlJobAdmin(SecureModelView):
     column_details_exclude_list = ("images", "validation_jobs", "export_jobs")
     form_columns = ("project", "name", "keywords", "max_images", "status", "progress")
     form_ajax_refs = {"project": PROJECT_BY_NAME}
-    form_choices = {"status": choices(JobStatus)}
+    form_overrides = {"status": SelectField}
+    form_args = {"status": enum_select(JobStatus)}

@@ -1,0 +1,153 @@
+"""The dashboard and the navigation bar show exactly the revision `flask db current` prints, in
+every state a database can be in; the probes and the JSON say the same."""
+
+from __future__ import annotations
+
+import re
+
+from flask_migrate import upgrade
+
+from pixcrawler.extensions import db
+from pixcrawler.services.migrations import migration_state
+from tests.admin.helpers import (
+    EMAIL,
+    PASSWORD,
+    cli_current_lines,
+    dashboard_lines,
+    data_attr,
+    login,
+)
+from tests.commands.cli_helpers import migrations_with_two_heads
+from tests.conftest import make_app
+
+
+def create_superuser_cli(flask_cli, env=None) -> None:
+    """The README's way: `flask createsuperuser`, the password on standard input."""
+    result = flask_cli(
+        "createsuperuser", "--email", EMAIL, "--password-stdin", stdin=PASSWORD + "\n", env=env
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def logged_in_client(app, flask_cli, env=None, upgrade_to="head"):
+    """Migrate with the real CLI, create the admin with the real CLI, log in."""
+    assert flask_cli("db", "upgrade", upgrade_to, env=env).returncode == 0
+    create_superuser_cli(flask_cli, env)
+    client = app.test_client()
+    assert login(client).status_code == 302
+    return client
+
+
+def assert_page_matches_cli(client, flask_cli, env=None) -> list[str]:
+    # Alembic prints several current revisions in set order; the pages sort them.
+    expected = sorted(cli_current_lines(flask_cli("db", "current", env=env)))
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert dashboard_lines(text) == expected
+    ids = [line.split()[0] for line in expected]
+    assert data_attr(text, "schema-badge", "revision").split() == ids  # the navigation bar
+    assert data_attr(text, "dashboard-current", "revision").split() == ids
+    for other in ("/admin/migrations/", "/admin/api/migrations"):
+        assert client.get(other).status_code == 200
+    return expected
+
+
+def test_at_head(empty_app, flask_cli):
+    client = logged_in_client(empty_app, flask_cli)
+    lines = assert_page_matches_cli(client, flask_cli)
+    assert len(lines) == 1 and lines[0].endswith("(head)")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert data_attr(page, "schema-badge", "status") == "up to date"
+    assert "They agree" in page  # no drift between the models and the database
+
+
+def test_partly_migrated(empty_app, flask_cli):
+    client = logged_in_client(empty_app, flask_cli)
+    assert flask_cli("db", "downgrade", "001").returncode == 0
+    assert assert_page_matches_cli(client, flask_cli) == ["001"]
+    page = client.get("/admin/").get_data(as_text=True)
+    with empty_app.app_context():
+        pending = [r.id for r in migration_state().pending]
+    assert data_attr(page, "schema-badge", "status") == "pending"
+    assert f"{len(pending)} pending" in page
+    # In the order `flask db upgrade` would run them.
+    assert re.findall(r'class="pending-revision" data-revision="([^"]+)"', page) == pending
+    assert len(pending) >= 1
+
+
+def test_empty_database(empty_app, flask_cli):
+    client = logged_in_client(empty_app, flask_cli)
+    assert flask_cli("db", "downgrade", "base").returncode == 0
+    assert assert_page_matches_cli(client, flask_cli) == []
+    page = client.get("/admin/").get_data(as_text=True)
+    assert data_attr(page, "schema-badge", "status") == "no schema yet"
+    assert "no schema yet" in page
+    # Without an accounts table nobody can be checked: the data pages send people back here.
+    response = client.get("/admin/project/")
+    assert response.status_code == 302 and response.location == "/admin/"
+
+
+def test_two_heads(database_url, flask_cli, tmp_path):
+    scratch, side = migrations_with_two_heads(tmp_path)
+    env = {"PIXCRAWLER_MIGRATIONS_DIR": str(scratch)}
+    app = make_app(database_url, MIGRATIONS_DIR=str(scratch))
+    try:
+        client = logged_in_client(app, flask_cli, env=env, upgrade_to="heads")
+        lines = assert_page_matches_cli(client, flask_cli, env=env)
+        assert len(lines) == 2 and all(line.endswith("(head)") for line in lines)
+        assert side in {line.split()[0] for line in lines}
+        page = client.get("/admin/").get_data(as_text=True)
+        assert data_attr(page, "schema-badge", "status") == "several heads"
+        # One branch taken back: the other head stays current.
+        assert flask_cli("db", "downgrade", f"{side}@-1", env=env).returncode == 0
+        lines = assert_page_matches_cli(client, flask_cli, env=env)
+        assert len(lines) == 1 and side not in lines[0]
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_readyz_flips_when_migrations_are_applied(empty_app, flask_cli):
+    client = empty_app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["reason"].startswith("no schema yet: 001")
+    assert flask_cli("db", "upgrade", "001").returncode == 0
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    with empty_app.app_context():
+        pending = [r.id for r in migration_state().pending]
+    assert response.get_json()["reason"] == f"{len(pending)} pending: " + ", ".join(pending)
+    assert flask_cli("db", "upgrade").returncode == 0
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json()["ready"] is True
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_says_when_the_database_does_not_answer(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path}/no/such/folder/x.sqlite3")
+    client = app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["reason"].startswith("database unreachable: ")
+    assert client.get("/healthz").status_code == 200
+
+
+def test_api_gives_the_dashboards_facts(admin_app, admin):
+    body = admin.get("/admin/api/migrations").get_json()
+    with admin_app.app_context():
+        state = migration_state(with_drift=True)
+    assert body == state.as_dict()
+    assert body["status"] == "up to date"
+    assert body["drift"] == []
+    assert "password" not in body["database"] or "***" in body["database"]
+
+
+def test_upgrade_to_head_from_python_reads_the_same(admin_app):
+    """The in-process upgrade the admin uses is Flask-Migrate's own (a no-op at head)."""
+    with admin_app.app_context():
+        before = migration_state().current
+        upgrade()
+        assert migration_state().current == before

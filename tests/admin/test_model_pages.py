@@ -1,0 +1,287 @@
+"""The data pages: every table listed with readable labels, edits where they make sense,
+read-only where they don't, and list pages whose cost does not grow with the table."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from pixcrawler.extensions import db
+from pixcrawler.models import (
+    ActivityLog,
+    AdminAccount,
+    CrawlJob,
+    ExportJob,
+    Image,
+    Profile,
+    Project,
+    ValidationJob,
+)
+from tests.admin.helpers import csrf_token
+
+LIST_PAGES = [
+    "profile",
+    "adminaccount",
+    "project",
+    "crawljob",
+    "image",
+    "validationjob",
+    "exportjob",
+    "activitylog",
+]
+
+
+def seed(app, images: int = 3) -> dict[str, int]:
+    """One of everything, owned by a user profile, plus `images` images in one crawl job."""
+    with app.app_context():
+        owner = Profile(email="owner@example.com", full_name="Owner")
+        project = Project(name="Cats project", owner=owner)
+        job = CrawlJob(project=project, name="Tabby search", keywords=["tabby", "cat"])
+        db.session.add_all([owner, project, job])
+        db.session.flush()
+        db.session.add_all(
+            [
+                ValidationJob(crawl_job=job, name="Size check"),
+                ExportJob(crawl_job=job, user=owner, name="Zip for Ann"),
+                ActivityLog(user=owner, action="created project", resource_type="project"),
+            ]
+        )
+        add_images(job.id, images)
+        db.session.commit()
+        return {"project": project.id, "job": job.id}
+
+
+def add_images(job_id: int, count: int, start: int = 0) -> None:
+    if not count:
+        return
+    rows = [
+        {
+            "crawl_job_id": job_id,
+            "original_url": f"https://example.com/{i}.jpg",
+            "filename": f"img-{i:05}.jpg",
+        }
+        for i in range(start, start + count)
+    ]
+    db.session.execute(sa.insert(Image), rows)
+
+
+@contextmanager
+def statements(app):
+    """Every SQL statement the app sends meanwhile."""
+    seen = Statements()
+    offsets = seen.offsets = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+        offsets.append(offset_of(statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+class Statements(list):
+    offsets: list
+
+
+def offset_of(statement: str, parameters) -> int | None:
+    """The OFFSET a statement was sent with (None without one)."""
+    named = re.search(r"OFFSET %\((\w+)\)s", statement)
+    if named:
+        return parameters[named.group(1)]
+    if "OFFSET ?" in statement:
+        return parameters[-1]
+    return None
+
+
+def listed_ids(page: str, endpoint: str) -> list[int]:
+    """Row ids on a list page, from each row's details link."""
+    found = re.findall(rf"/admin/{endpoint}/details/\?id=(\d+)", page)
+    return [int(x) for x in dict.fromkeys(found)]
+
+
+@pytest.mark.parametrize("endpoint", LIST_PAGES)
+def test_every_list_and_details_page_opens(admin_app, admin, endpoint):
+    seed(admin_app)
+    page = admin.get(f"/admin/{endpoint}/")
+    assert page.status_code == 200, page.get_data(as_text=True)[:500]
+    text = page.get_data(as_text=True)
+    assert 'id="schema-badge"' in text  # the navigation bar shows the revision everywhere
+    link = re.search(rf'href="(/admin/{endpoint}/details/\?id=[^"]+)"', text)
+    assert link, f"no row on /admin/{endpoint}/"
+    detail = admin.get(link.group(1).replace("&amp;", "&"))
+    assert detail.status_code == 200
+
+
+def test_foreign_keys_show_readable_labels(admin_app, admin):
+    seed(admin_app)
+    assert "owner@example.com" in admin.get("/admin/project/").get_data(as_text=True)
+    assert "Cats project" in admin.get("/admin/crawljob/").get_data(as_text=True)
+    jobs = admin.get("/admin/exportjob/").get_data(as_text=True)
+    assert "Tabby search" in jobs and "owner@example.com" in jobs
+    images = admin.get("/admin/image/").get_data(as_text=True)
+    assert re.search(r"#\d+ Tabby search", images)
+
+
+def test_admin_accounts_never_show_the_password_hash(admin_app, admin):
+    with admin_app.app_context():
+        account = db.session.query(AdminAccount).one()
+        password_hash, key = account.password_hash, account.profile_id
+    pages = [
+        "/admin/adminaccount/",
+        f"/admin/adminaccount/details/?id={key}",
+        "/admin/adminaccount/export/csv/",
+        "/admin/adminaccount/?search=admin",
+    ]
+    for url in pages:
+        response = admin.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data(as_text=True)
+        assert password_hash not in body and "password" not in body.lower(), url
+        assert "admin@example.com" in body, url
+    assert admin.get(f"/admin/adminaccount/edit/?id={key}").status_code == 302  # read-only
+
+
+def test_images_and_activity_logs_are_read_only(admin_app, admin):
+    ids = seed(admin_app)
+    with admin_app.app_context():
+        image_id = db.session.scalars(sa.select(Image.id)).first()
+        log_id = db.session.scalars(sa.select(ActivityLog.id)).first()
+    token = csrf_token(admin.get("/admin/").get_data(as_text=True))
+    for endpoint, key in (("image", image_id), ("activitylog", log_id)):
+        page = admin.get(f"/admin/{endpoint}/").get_data(as_text=True)
+        assert f"/admin/{endpoint}/new/" not in page
+        assert f"/admin/{endpoint}/edit/" not in page
+        assert f"/admin/{endpoint}/delete/" not in page
+        admin.post(f"/admin/{endpoint}/delete/", data={"id": key, "csrf_token": token})
+        admin.post(
+            f"/admin/{endpoint}/edit/?id={key}", data={"filename": "x", "csrf_token": token}
+        )
+        admin.post(f"/admin/{endpoint}/new/", data={"filename": "x", "csrf_token": token})
+    with admin_app.app_context():
+        assert db.session.query(Image).count() == 3
+        assert db.session.get(Image, image_id).filename.startswith("img-")
+        assert db.session.query(ActivityLog).count() == 1
+        assert db.session.get(CrawlJob, ids["job"]) is not None
+
+
+def test_crawl_job_status_is_edited_from_the_enum(admin_app, admin):
+    ids = seed(admin_app)
+    url = f"/admin/crawljob/edit/?id={ids['job']}"
+    form = admin.get(url).get_data(as_text=True)
+    for status in ("pending", "running", "completed", "failed", "cancelled"):
+        assert f'value="{status}"' in form
+    fields = {
+        "project": str(ids["project"]),
+        "name": "Tabby search v2",
+        "keywords": '["tabby"]',
+        "max_images": "500",
+        "progress": "40",
+        "csrf_token": csrf_token(form),
+    }
+    bad = admin.post(url, data={**fields, "status": "exploded"})
+    assert bad.status_code == 200  # the form again, with the error
+    assert "Not a valid choice" in bad.get_data(as_text=True)
+    good = admin.post(url, data={**fields, "status": "running"})
+    assert good.status_code == 302
+    with admin_app.app_context():
+        job = db.session.get(CrawlJob, ids["job"])
+        assert (job.name, job.status, job.max_images, job.keywords) == (
+            "Tabby search v2",
+            "running",
+            500,
+            ["tabby"],
+        )
+
+
+def test_foreign_keys_are_looked_up_by_ajax(admin_app, admin):
+    seed(admin_app)
+    form = admin.get("/admin/project/new/").get_data(as_text=True)
+    assert "owner@example.com" not in form  # no select box holding every profile
+    found = admin.get("/admin/project/ajax/lookup/?name=owner&query=owner@").get_json()
+    assert [label for _, label in found] == ["owner@example.com"]
+    found = admin.get("/admin/crawljob/ajax/lookup/?name=project&query=Cats").get_json()
+    assert [label for _, label in found] == ["Cats project"]
+    assert admin.get("/admin/project/ajax/lookup/?name=owner&query=zzz").get_json() == []
+
+
+def test_project_create_and_delete(admin_app, admin):
+    seed(admin_app)
+    with admin_app.app_context():
+        owner_id = db.session.scalars(
+            sa.select(Profile.id).where(Profile.email == "owner@example.com")
+        ).one()
+    form = admin.get("/admin/project/new/").get_data(as_text=True)
+    data = {"name": "Dogs", "owner": str(owner_id), "status": "active"}
+    response = admin.post("/admin/project/new/", data={**data, "csrf_token": csrf_token(form)})
+    assert response.status_code == 302
+    with admin_app.app_context():
+        project = db.session.scalars(sa.select(Project).where(Project.name == "Dogs")).one()
+        assert project.user_id == owner_id
+        key = project.id
+    token = csrf_token(admin.get("/admin/project/").get_data(as_text=True))
+    assert admin.post("/admin/project/delete/", data={"id": key}).status_code == 400  # CSRF
+    response = admin.post("/admin/project/delete/", data={"id": key, "csrf_token": token})
+    assert response.status_code == 302
+    with admin_app.app_context():
+        assert db.session.get(Project, key) is None
+
+
+def test_images_list_costs_the_same_queries_for_any_size(admin_app, admin):
+    """No COUNT over the table, no query per row: the statements do not depend on the rows."""
+    ids = seed(admin_app, images=5)
+    admin.get("/admin/image/")  # warm up the session's own lookups
+    with statements(admin_app) as small:
+        assert admin.get("/admin/image/?page_size=100").status_code == 200
+    with admin_app.app_context():
+        # Images from 40 other jobs: a query per row would show as one per job.
+        for n in range(40):
+            job = CrawlJob(project_id=ids["project"], name=f"job {n}", keywords=["x"])
+            db.session.add(job)
+            db.session.flush()
+            add_images(job.id, 2, start=1000 + 2 * n)
+        db.session.commit()
+    with statements(admin_app) as big:
+        page = admin.get("/admin/image/?page_size=100").get_data(as_text=True)
+    assert len(listed_ids(page, "image")) == 85
+    assert len(big) == len(small)
+    images = [s for s in big if "images" in s.lower()]
+    assert not any("count(" in s.lower() for s in images)
+    assert "ORDER BY images.id DESC" in " ".join(images)
+
+
+def test_images_are_paged_by_keyset(admin_app, admin):
+    ids = seed(admin_app, images=0)
+    with admin_app.app_context():
+        add_images(ids["job"], 45)
+        db.session.commit()
+        all_ids = sorted(db.session.scalars(sa.select(Image.id)), reverse=True)
+    seen: list[int] = []
+    url = "/admin/image/"
+    with statements(admin_app) as sql:
+        while url:
+            page = admin.get(url).get_data(as_text=True)
+            seen += listed_ids(page, "image")
+            older = re.search(r'<a class="page-link" href="([^"#]+)">Older', page)
+            url = older.group(1).replace("&amp;", "&") if older else None
+            assert url is None or "after=" in url
+    assert seen == all_ids  # every image once, newest first, in pages of 20
+    listed = [i for i, s in enumerate(sql) if "FROM images" in s and "LIMIT" in s]
+    assert len(listed) == 3
+    assert all(sql.offsets[i] in (None, 0) for i in listed)  # never skips rows by OFFSET
+    assert all("images.id <" in sql[i] for i in listed[1:])  # a range on the key instead
+
+
+def test_other_orders_use_numbered_pages(admin_app, admin):
+    seed(admin_app, images=25)
+    page = admin.get("/admin/image/?sort=0").get_data(as_text=True)  # id ascending
+    ids = listed_ids(page, "image")
+    assert ids == sorted(ids) and len(ids) == 20
+    assert 'id="keyset-pager"' not in page

@@ -1,0 +1,120 @@
+"""`flask dumpdata`: every app table in foreign-key order, rows by primary key, JSON Lines or a
+JSON array, a chosen set of tables, a file that appears only when complete, bad input."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+
+from pixcrawler.extensions import db
+from tests.commands.cli_helpers import ok, one_error_line, run_in_terminal
+from tests.commands.data_helpers import counts, head_cli
+
+SMALL = ["--profiles", "3", "--projects", "4", "--jobs", "5", "--images", "120"]
+
+
+def table_order(records: list[dict]) -> list[str]:
+    return list(dict.fromkeys(record["table"] for record in records))
+
+
+def test_jsonl_to_stdout_in_foreign_key_and_key_order(migrated_app, head_database_url):
+    run = head_cli(head_database_url)
+    ok(run("seed", *SMALL))
+    result = ok(run("dumpdata"))
+    assert result.stderr == ""  # no progress bar, no summary when not on a terminal
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert all(set(record) == {"table", "row"} for record in records)
+    with migrated_app.app_context():
+        fk_order = [table.name for table in db.metadata.sorted_tables]
+    assert table_order(records) == [name for name in fk_order if name in table_order(records)]
+    assert "alembic_version" not in table_order(records)
+    image_ids = [r["row"]["id"] for r in records if r["table"] == "images"]
+    assert image_ids == sorted(image_ids) and len(image_ids) == 120
+    profile = next(r["row"] for r in records if r["table"] == "profiles")
+    assert profile["created_at"].endswith("+00:00")
+
+
+def test_selected_tables_come_in_foreign_key_order(migrated_app, head_database_url):
+    run = head_cli(head_database_url)
+    ok(run("seed", *SMALL))
+    records = [
+        json.loads(line)
+        for line in ok(run("dumpdata", "projects", "profiles")).stdout.splitlines()
+    ]
+    assert table_order(records) == ["profiles", "projects"]
+    assert len(records) == 3 + 4
+
+
+def test_json_format_with_indent_to_a_file(migrated_app, head_database_url, tmp_path):
+    run = head_cli(head_database_url)
+    ok(run("seed", *SMALL))
+    target = tmp_path / "dump.json"
+    result = ok(run("dumpdata", "-o", str(target), "--indent", "2"))
+    written = counts(migrated_app)
+    total, tables = sum(written.values()), len(written)
+    assert result.stdout == f"Dumped {total} rows from {tables} tables to {target}.\n"
+    text = target.read_text("utf-8")
+    records = json.loads(text)
+    assert len([r for r in records if r["table"] == "images"]) == 120
+    assert text.startswith('[\n  {\n    "table": "profiles",\n    "row": {\n')
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # may hold password hashes
+
+
+def test_json_file_extension_picks_the_format(migrated_app, head_database_url, tmp_path):
+    run = head_cli(head_database_url)
+    ok(run("seed", *SMALL))
+    ok(run("dumpdata", "-o", str(tmp_path / "a.json")))
+    ok(run("dumpdata", "-o", str(tmp_path / "a.jsonl")))
+    as_json = json.loads((tmp_path / "a.json").read_text("utf-8"))
+    lines = (tmp_path / "a.jsonl").read_text("utf-8").splitlines()
+    assert as_json == [json.loads(line) for line in lines]
+
+
+def test_empty_database_dumps_nothing(migrated_app, head_database_url, tmp_path):
+    run = head_cli(head_database_url)
+    assert ok(run("dumpdata")).stdout == ""
+    assert ok(run("dumpdata", "--format", "json")).stdout == "[]\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["pictures"], "unknown table 'pictures'; choose from: "),
+        (["alembic_version"], "unknown table 'alembic_version'"),
+        (["--format", "jsonl", "--indent", "2"], "--indent applies to --format json"),
+        (["-o", "/nonexistent-dir/x.jsonl"], "cannot write /nonexistent-dir/x.jsonl"),
+    ],
+)
+def test_bad_requests_are_one_line(migrated_app, head_database_url, tmp_path, args, message):
+    assert message in one_error_line(head_cli(head_database_url)("dumpdata", *args))
+
+
+def test_failed_dump_leaves_no_file(migrated_app, head_database_url, tmp_path):
+    target = tmp_path / "never.jsonl"
+    one_error_line(head_cli(head_database_url)("dumpdata", "nope", "-o", str(target)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_bar_only_on_a_terminal(migrated_app, head_database_url, tmp_path):
+    ok(head_cli(head_database_url)("seed", *SMALL))
+    target = tmp_path / "f.jsonl"
+    code, shown = run_in_terminal(
+        "dumpdata", "-o", str(target), database_url=head_database_url, answers=[]
+    )
+    assert code == 0 and "Dumping" in shown and "100%" in shown
+    lines = target.read_text("utf-8").splitlines()
+    assert len(lines) == sum(counts(migrated_app).values())
+
+
+def test_dumpdata_without_schema_says_to_upgrade(flask_cli):
+    assert "flask db upgrade" in one_error_line(flask_cli("dumpdata"))
+
+
+def test_help_has_examples(migrated_app):
+    runner = migrated_app.test_cli_runner()
+    assert (
+        "flask dumpdata -o fixtures.jsonl" in ok(runner.invoke(args=["dumpdata", "--help"])).output
+    )
+    assert "flask loaddata fixtures.jsonl" in ok(runner.invoke(args=["loaddata", "--help"])).output

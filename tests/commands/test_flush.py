@@ -1,0 +1,74 @@
+"""`flask flush`: asks first (refuses without a terminal unless --no-input), empties every app
+table, keeps the schema and alembic_version, and sets PostgreSQL's id sequences back to 1."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pixcrawler.extensions import db
+from pixcrawler.models import Profile, Project
+from tests.commands.cli_helpers import ok, one_error_line, run_in_terminal
+from tests.commands.data_helpers import counts, head_cli
+
+SMALL = ["--profiles", "2", "--projects", "3", "--jobs", "4", "--images", "50"]
+
+
+def alembic_version(app) -> list[str]:
+    with app.app_context(), db.engine.connect() as connection:
+        return list(connection.scalars(sa.text("SELECT version_num FROM alembic_version")))
+
+
+def test_flush_without_terminal_refuses_and_keeps_rows(migrated_app, head_database_url):
+    run = head_cli(head_database_url)
+    ok(run("seed", *SMALL))
+    before = counts(migrated_app)
+    line = one_error_line(run("flush"))
+    assert "--no-input" in line
+    assert counts(migrated_app) == before
+
+
+def test_flush_asks_on_a_terminal(migrated_app, head_database_url):
+    ok(head_cli(head_database_url)("seed", *SMALL))
+    before = counts(migrated_app)
+    code, shown = run_in_terminal(
+        "flush",
+        database_url=head_database_url,
+        answers=[("The schema and alembic_version stay", "n")],
+    )
+    assert code == 1 and "cancelled" in shown
+    assert counts(migrated_app) == before
+    code, shown = run_in_terminal(
+        "flush",
+        database_url=head_database_url,
+        answers=[("The schema and alembic_version stay", "y")],
+    )
+    assert code == 0 and "Flushed" in shown
+    assert not any(counts(migrated_app).values())
+
+
+def test_flush_keeps_schema_and_alembic_version(migrated_app, head_database_url):
+    run = head_cli(head_database_url)
+    ok(run("seed", *SMALL))
+    version = alembic_version(migrated_app)
+    result = ok(run("flush", "--no-input"))
+    assert result.stdout.startswith("Flushed ")
+    assert "images" in result.stdout and "alembic_version" not in result.stdout
+    assert not any(counts(migrated_app).values())
+    assert alembic_version(migrated_app) == version and version
+    ok(run("showmigrations"))  # the schema is still at head and usable
+
+
+def test_new_rows_start_from_id_1_after_flush(migrated_app, head_database_url):
+    run = head_cli(head_database_url)
+    ok(run("seed", *SMALL))
+    ok(run("flush", "--no-input"))
+    with migrated_app.app_context():
+        owner = Profile(email="new@example.com")
+        project = Project(name="first again", owner=owner)
+        db.session.add_all([owner, project])
+        db.session.commit()
+        assert project.id == 1  # PostgreSQL: RESTART IDENTITY
+
+
+def test_flush_without_schema_says_to_upgrade(flask_cli):
+    assert "flask db upgrade" in one_error_line(flask_cli("flush", "--no-input"))

@@ -51,12 +51,15 @@ def init_admin(app: Flask) -> Any:
     """
     if "pixcrawler_admin" in app.extensions:
         return app.extensions["pixcrawler_admin"]
+    import sqlalchemy as sa
     from flask_admin import Admin
     from flask_admin.theme import Bootstrap4Theme
 
     from pixcrawler.admin import activity, images, jobs, migrations, people, projects
     from pixcrawler.admin.auth import init_auth
+    from pixcrawler.admin.base import database_error
     from pixcrawler.admin.dashboard import DashboardView
+    from pixcrawler.admin.job_chunks import JobChunkAdmin
     from pixcrawler.extensions import db
     from pixcrawler.models import (
         ActivityLog,
@@ -64,12 +67,14 @@ def init_admin(app: Flask) -> Any:
         CrawlJob,
         ExportJob,
         Image,
+        JobChunk,
         Profile,
         Project,
         ValidationJob,
     )
 
     app.config.setdefault("ADMIN_ALLOW_UPGRADE", False)
+    app.register_error_handler(sa.exc.DBAPIError, database_error)
     admin = Admin(
         app,
         name="PixCrawler",
@@ -88,6 +93,7 @@ def init_admin(app: Flask) -> Any:
     admin.add_view(images.ImageAdmin(Image, db, category="Crawling"))
     admin.add_view(jobs.ValidationJobAdmin(ValidationJob, db, category="Jobs"))
     admin.add_view(jobs.ExportJobAdmin(ExportJob, db, category="Jobs"))
+    admin.add_view(JobChunkAdmin(JobChunk, db, "Job chunks", "Crawling"))
     admin.add_view(activity.ActivityLogAdmin(ActivityLog, db, "Activity logs", "People"))
     # Last: the loader's unlocked check must not let a request in before every page exists.
     app.extensions["pixcrawler_admin"] = admin

@@ -31,11 +31,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import load_only
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from pixcrawler.extensions import db
-from pixcrawler.models import AdminAccount, Role
+from pixcrawler.models import AdminAccount, Profile, Role
 from pixcrawler.services import accounts
 
 # One message for an unknown email, a wrong password and a locked account, so the page never
@@ -94,16 +95,23 @@ def load_user(user_id: str) -> AdminUser | None:
         key = uuid.UUID(profile_id)
     except ValueError:
         return None
+    # Only columns that exist since the accounts table does: a database a few revisions behind
+    # the models (the moment the dashboard matters most) must still let its admins in.
+    query = (
+        sa.select(AdminAccount.password_hash, Profile.email, Profile.role)
+        .join(Profile, Profile.id == AdminAccount.profile_id)
+        .where(AdminAccount.profile_id == key)
+    )
     try:
-        account = db.session.get(AdminAccount, key)
+        row = db.session.execute(query).one_or_none()
     except sa.exc.DBAPIError:
         db.session.rollback()
         return unverified_user(user_id)
-    if account is None or account.profile.role != Role.ADMIN:
+    if row is None or row.role != Role.ADMIN:
         return None
-    if not hmac.compare_digest(mark, fingerprint(account.password_hash)):
+    if not hmac.compare_digest(mark, fingerprint(row.password_hash)):
         return None
-    return AdminUser.of(account)
+    return AdminUser(user_id, row.email)
 
 
 def unverified_user(user_id: str) -> AdminUser | None:
@@ -171,6 +179,21 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
+def preload_profile(email: str) -> list[Profile]:
+    """Put the login's profile in the session with only the columns a login reads.
+
+    The accounts service then finds it there instead of selecting every mapped column, so an
+    admin can still log in while a pending migration adds a column to `profiles` (and apply
+    it from the Migrations page). The caller keeps the result: the session holds it weakly.
+    """
+    query = (
+        sa.select(Profile)
+        .options(load_only(Profile.email, Profile.role))
+        .where(Profile.email == email.strip().lower())
+    )
+    return list(db.session.scalars(query))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     target = safe_next(request.values.get("next"))
@@ -179,17 +202,20 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        email, password = form.email.data or "", form.password.data or ""
         try:
-            result = accounts.authenticate(form.email.data or "", form.password.data or "")
+            profiles = preload_profile(email)  # noqa: F841  (kept alive for the service)
+            result = accounts.authenticate(email, password)
+            user = AdminUser.of(result.account) if result.ok else None
             db.session.commit()  # keeps the failure count and lockout, or the last login time
         except sa.exc.DBAPIError:
             db.session.rollback()
             flash(NO_ACCOUNTS, "error")
             return render_template("admin/login.html", form=form, next=target), 503
-        if result.ok:
+        if user is not None:
             session.clear()  # a fresh session: nothing from before the login survives
-            login_user(AdminUser.of(result.account))
-            session["admin_email"] = result.account.profile.email
+            login_user(user)
+            session["admin_email"] = user.email
             session["admin_login_at"] = time.time()
             return redirect(target)
         flash(LOGIN_FAILED, "error")

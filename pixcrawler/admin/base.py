@@ -7,12 +7,13 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask import flash, g, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_login import current_user
+from werkzeug.exceptions import InternalServerError
 
 from pixcrawler.admin.auth import is_admin, refuse
 from pixcrawler.extensions import db
@@ -24,6 +25,20 @@ def navbar_state() -> MigrationState:
     if "admin_schema" not in g:
         g.admin_schema = migration_state()
     return g.admin_schema
+
+
+def database_error(exc: sa.exc.DBAPIError) -> ResponseReturnValue:
+    """A data page the database cannot answer (usually a schema behind the models): back to
+    the dashboard with the reason, instead of a server error."""
+    db.session.rollback()
+    prefix = current_app.extensions["pixcrawler_admin"].url + "/"
+    data_page = request.path.startswith(prefix) and request.endpoint != "admin.index"
+    if not data_page or request.method != "GET":
+        return InternalServerError(original_exception=exc)
+    current_app.logger.warning("admin page %s failed: %s", request.path, exc)
+    first_line = (str(exc.orig or exc).strip().splitlines() or ["database error"])[0]
+    flash(f"This page needs a database at head ({navbar_state().summary}): {first_line}", "error")
+    return redirect(url_for("admin.index"))
 
 
 class AdminOnly:

@@ -21,13 +21,22 @@ def app_tables() -> list[sa.Table]:
 
 
 def require_schema(connection: sa.Connection) -> None:
-    """Raise SchemaMissingError naming the missing tables, before any row is touched."""
-    present = set(sa.inspect(connection).get_table_names())
+    """Raise SchemaMissingError naming missing tables or columns, before any row is touched."""
+    inspector = sa.inspect(connection)
+    present = set(inspector.get_table_names())
     missing = [table.name for table in app_tables() if table.name not in present]
     if missing:
         raise SchemaMissingError(
             f"the database has no table {', '.join(missing)}; run `flask db upgrade` first"
         )
+    for table in app_tables():
+        columns = {column["name"] for column in inspector.get_columns(table.name)}
+        absent = [column.name for column in table.columns if column.name not in columns]
+        if absent:
+            raise SchemaMissingError(
+                f"table {table.name} has no column {', '.join(absent)} yet; "
+                "run `flask db upgrade` first"
+            )
 
 
 def ensure_schema() -> None:

@@ -81,6 +81,12 @@ SIZES = (
 STORAGE_BASE = "https://qzkvcrawlpx.supabase.co/storage/v1/object/public/datasets"
 EXPORT_BASE = "https://qzkvcrawlpx.supabase.co/storage/v1/object/sign/exports"
 
+TIERS, TIER_WEIGHTS = ("free", "pro", "enterprise"), (70, 25, 5)
+CHUNK_ERRORS = (
+    "HTTP 429 Too Many Requests from the image source after 3 retries",
+    "connection reset by peer while downloading",
+    "storage upload timed out after 30 s",
+)
 JOB_STATUS_WEIGHTS = {
     JobStatus.COMPLETED: 55,
     JobStatus.RUNNING: 15,
@@ -143,6 +149,10 @@ class _Job:
     created_at: datetime
     started_at: datetime | None
     completed_at: datetime | None
+    # Chunk counts by state, and the Celery task ids of the chunks being processed.
+    chunks: tuple[int, int, int, int] = (0, 0, 0, 0)  # total, completed, active, failed
+    active_task_ids: list[str] = field(default_factory=list)
+    updated_at: datetime | None = None
 
 
 @dataclass
@@ -181,6 +191,7 @@ def _current_state(connection: sa.Connection) -> _State:
         "activity_logs",
         "validation_jobs",
         "export_jobs",
+        "job_chunks",
     ):
         table = db.metadata.tables[name]
         highest = connection.scalar(sa.select(sa.func.max(table.c.id)))
@@ -209,6 +220,7 @@ class _Generator:
         yield "projects", PROJECT_COLUMNS, self.project_rows(), None
         yield "crawl_jobs", CRAWL_JOB_COLUMNS, self.crawl_job_rows(), None
         yield "images", IMAGE_COLUMNS, self.image_rows(), image_copy_line
+        yield "job_chunks", JOB_CHUNK_COLUMNS, self.job_chunk_rows(), None
         yield "validation_jobs", VALIDATION_JOB_COLUMNS, self.validation_job_rows(), None
         yield "export_jobs", EXPORT_JOB_COLUMNS, self.export_job_rows(), None
         yield "activity_logs", ACTIVITY_LOG_COLUMNS, self.activity_log_rows(), None
@@ -253,7 +265,10 @@ class _Generator:
                 ip = f"198.51.100.{rng.randint(1, 254)}"
                 self.event(profile_id, "user.login", "profile", profile_id, {"ip": ip}, at)
             role = "admin" if admin else "user"
-            rows.append((profile_id, email, f"{first} {last}", avatar, role, created, created))
+            tier = rng.choices(TIERS, TIER_WEIGHTS)[0]
+            rows.append(
+                (profile_id, email, f"{first} {last}", avatar, role, tier, created, created)
+            )
         return rows
 
     def project_rows(self) -> list[tuple]:
@@ -347,13 +362,46 @@ class _Generator:
                 action = {"completed": "complete", "failed": "fail", "cancelled": "cancel"}
                 self.event(job.owner_id, f"crawl_job.{action[status]}", "crawl_job", job.id,
                            {"images": images}, completed)  # fmt: skip
-        chunk_tasks = min(3, done_chunks + active + failed)
-        task_ids = [str(self.uuid4()) for _ in range(chunk_tasks)]
+        job.chunks = (total_chunks, done_chunks, active, failed)
+        job.updated_at = updated
+        # The job lists the Celery tasks working on it right now: one per active chunk.
+        job.active_task_ids = task_ids = [str(self.uuid4()) for _ in range(active)]
         return (
             job.id, job.project_id, job.name, list(job.keywords), max_images, str(status),
             progress, images, images, job.valid, total_chunks, active, done_chunks, failed,
             task_ids, started, completed, job.created_at, updated,
         )  # fmt: skip
+
+    def job_chunk_rows(self) -> list[tuple]:
+        """Each job's chunks in order: completed, then processing, failed, and pending ones."""
+        rng, rows = self.rng, []
+        for job in self.jobs:
+            total, done, active, failed = job.chunks
+            if not total:
+                continue
+            span = job.updated_at - job.started_at
+            for index in range(total):
+                task_id, retries, error = None, 0, None
+                updated = job.started_at
+                if index < done:
+                    status, task_id = "completed", str(self.uuid4())
+                    retries = 1 if rng.random() < 0.05 else 0
+                    updated = job.started_at + span * ((index + 1) / total)
+                elif index < done + active:
+                    status, task_id = "processing", job.active_task_ids[index - done]
+                elif index < done + active + failed:
+                    status, task_id, retries = "failed", str(self.uuid4()), 3
+                    error = rng.choice(CHUNK_ERRORS)
+                    updated = job.updated_at
+                else:
+                    status = "pending"
+                priority = rng.choices((5, 3, 8), (80, 10, 10))[0]
+                image_range = {"start": index * CHUNK_SIZE, "end": (index + 1) * CHUNK_SIZE}
+                rows.append((
+                    self.take_id("job_chunks"), job.id, index, status, priority, image_range,
+                    error, retries, task_id, job.started_at, updated.replace(microsecond=0),
+                ))  # fmt: skip
+        return rows
 
     def image_rows(self) -> Iterator[tuple]:
         """One tuple per image, generated on demand: a million never sit in memory."""
@@ -522,7 +570,13 @@ def _source_url(host: str, slug: str, ext: str, getrandbits: Callable[[int], int
     )
 
 
-PROFILE_COLUMNS = ["id", "email", "full_name", "avatar_url", "role", "created_at", "updated_at"]
+PROFILE_COLUMNS = [
+    "id", "email", "full_name", "avatar_url", "role", "tier", "created_at", "updated_at",
+]  # fmt: skip
+JOB_CHUNK_COLUMNS = [
+    "id", "job_id", "chunk_index", "status", "priority", "image_range", "error_message",
+    "retry_count", "task_id", "created_at", "updated_at",
+]  # fmt: skip
 PROJECT_COLUMNS = [
     "id", "name", "description", "user_id", "status", "created_at", "updated_at",
 ]  # fmt: skip

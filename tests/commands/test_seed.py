@@ -4,6 +4,7 @@ for the same seed, ids that continue (and sequences that follow on PostgreSQL), 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime
 
 import pytest
@@ -52,6 +53,8 @@ def test_seed_writes_the_requested_counts(migrated_app, head_database_url):
 def test_seeded_jobs_agree_with_their_images_and_statuses(migrated_app, head_database_url):
     ok(head_cli(head_database_url)("seed", *SMALL, "--seed", "11"))
     images = rows_as_dicts(migrated_app, "images")
+    job_chunks = rows_as_dicts(migrated_app, "job_chunks")
+    assert job_chunks
     for job in rows_as_dicts(migrated_app, "crawl_jobs"):
         mine = [image for image in images if image["crawl_job_id"] == job["id"]]
         assert job["total_images"] == job["downloaded_images"] == len(mine)
@@ -76,6 +79,15 @@ def test_seeded_jobs_agree_with_their_images_and_statuses(migrated_app, head_dat
         assert job["created_at"] <= (job["started_at"] or job["created_at"])
         for image in mine:
             assert image["downloaded_at"] >= job["started_at"]
+        chunks = [chunk for chunk in job_chunks if chunk["job_id"] == job["id"]]
+        by_status = Counter(chunk["status"] for chunk in chunks)
+        assert len(chunks) == job["total_chunks"]
+        assert by_status["completed"] == job["completed_chunks"]
+        assert by_status["processing"] == job["active_chunks"]
+        assert by_status["failed"] == job["failed_chunks"]
+        assert [chunk["chunk_index"] for chunk in chunks] == list(range(len(chunks)))
+        processing = [c["task_id"] for c in chunks if c["status"] == "processing"]
+        assert job["task_ids"] == processing
 
 
 def test_seeded_images_look_real(migrated_app, head_database_url):
@@ -99,6 +111,7 @@ def test_seeded_images_look_real(migrated_app, head_database_url):
     profiles = rows_as_dicts(migrated_app, "profiles")
     assert all(re.fullmatch(r"[a-z]+\.[a-z]+\.\d+@[a-z.]+", p["email"]) for p in profiles)
     assert profiles and any(p["role"] == "admin" for p in profiles)
+    assert {p["tier"] for p in profiles} <= {"free", "pro", "enterprise"}
 
 
 def test_same_seed_gives_the_same_rows_and_another_seed_does_not(migrated_app, head_database_url):

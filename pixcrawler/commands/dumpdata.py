@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
@@ -12,6 +13,16 @@ from pixcrawler.cli import CommandError
 from pixcrawler.commands._progress import progress_bar
 from pixcrawler.services import fixtures
 from pixcrawler.services.app_tables import SchemaMissingError
+
+
+def dump_to_stdout(options: dict) -> fixtures.DumpResult:
+    """Dump as UTF-8 with \\n line ends whatever the locale: the same bytes as with -o."""
+    stream = io.TextIOWrapper(click.get_binary_stream("stdout"), encoding="utf-8", newline="\n")
+    try:
+        return fixtures.dump(stream, **options)
+    finally:
+        stream.flush()
+        stream.detach()  # leave the process's stdout open
 
 
 @click.command(
@@ -58,7 +69,7 @@ def command(tables: tuple[str, ...], output: str | None, fmt: str | None, indent
         with progress_bar("Dumping", lambda: fixtures.count_rows(selected)) as progress:
             options = {"tables": selected, "fmt": fmt, "indent": indent, "progress": progress}
             if output in (None, "-"):
-                result = fixtures.dump(click.get_text_stream("stdout"), **options)
+                result = dump_to_stdout(options)
             else:
                 result = fixtures.dump_to_path(output, **options)
     except (fixtures.FixtureError, SchemaMissingError) as exc:

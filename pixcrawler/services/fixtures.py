@@ -100,11 +100,12 @@ def _type_of(column: sa.Column) -> sa.types.TypeEngine:
 
 def decode_value(column: sa.Column, value: Any) -> Any:
     """A JSON value as the Python value `column` takes; FixtureError explains a bad one."""
-    if value is None:
-        return None
     column_type = _type_of(column)
     if isinstance(column_type, sa.JSON):
-        return value
+        # null means SQL NULL, as dumpdata writes it; the JSON type would store JSON 'null'.
+        return sa.null() if value is None else value
+    if value is None:
+        return None
     if isinstance(column_type, sa.Boolean):
         if isinstance(value, bool):
             return value
@@ -465,7 +466,8 @@ def read_records(
     JSON Lines, where the record number is the line number.
     """
     try:
-        with open(path, encoding="utf-8") as handle:
+        # utf-8-sig: a byte-order mark some editors add is skipped, not taken for a record.
+        with open(path, encoding="utf-8-sig") as handle:
             first = _first_character(handle)
             if first == "[":
                 yield from _json_array_records(path, handle, progress)

@@ -49,12 +49,14 @@ crawl_jobs = sa.table("crawl_jobs", sa.column("id"), sa.column("downloaded_image
 
 @dataclass
 class Latencies:
-    """Milliseconds per operation kind, for one phase."""
+    """(finished at, milliseconds) per operation kind, for one phase."""
 
-    samples: dict[str, list[float]] = field(default_factory=lambda: {"insert": [], "update": []})
+    samples: dict[str, list[tuple[float, float]]] = field(
+        default_factory=lambda: {"insert": [], "update": []}
+    )
 
     def summary(self, kind: str) -> tuple[int, float, float, float]:
-        values = sorted(self.samples[kind])
+        values = sorted(ms for _, ms in self.samples[kind])
         if not values:
             return 0, 0.0, 0.0, 0.0
         p99 = values[min(len(values) - 1, round(0.99 * (len(values) - 1)))]
@@ -98,8 +100,9 @@ class Writer(threading.Thread):
     def _timed(self, kind: str, statement) -> None:
         started = time.perf_counter()
         with self.engine.begin() as connection:
-            connection.execute(statement)
-        self.latencies.samples[kind].append((time.perf_counter() - started) * 1000)
+            connection.execute(statement)  # the session is named, see WaitMonitor
+        now = time.perf_counter()
+        self.latencies.samples[kind].append((now, (now - started) * 1000))
 
     def stop(self) -> Latencies:
         self.stopped.set()
@@ -109,21 +112,58 @@ class Writer(threading.Thread):
         return self.latencies
 
 
-def flask(database_url: str, *args: str) -> float:
-    """Run `flask ARGS` on the benchmark database; returns seconds taken, exits on failure."""
+def flask(database_url: str, *args: str, steps: list | None = None) -> float:
+    """Run `flask ARGS` on the benchmark database; returns seconds taken, exits on failure.
+
+    With `steps`, each "Running upgrade" line is appended to it with the time it was printed.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
     env.update({"DATABASE_URL": database_url, "PIXCRAWLER_ENV": "testing"})
     started = time.perf_counter()
-    result = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "flask", *args],
         cwd=REPO_ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
-    if result.returncode != 0:
-        sys.exit(f"flask {' '.join(args)} failed:\n{result.stderr}")
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if steps is not None and "Running upgrade" in line:
+            steps.append((time.perf_counter(), line.split("Running upgrade", 1)[1].strip()))
+    if process.wait() != 0:
+        sys.exit(f"flask {' '.join(args)} failed:\n{''.join(lines)}")
     return time.perf_counter() - started
+
+
+class WaitMonitor(threading.Thread):
+    """Samples what the writer's session waits on (Lock, LWLock, IO, …) every few ms."""
+
+    def __init__(self, engine: sa.Engine):
+        super().__init__(name="wait-monitor", daemon=True)
+        self.engine = engine
+        self.waits: list[tuple[float, str]] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        query = sa.text(
+            "SELECT wait_event_type || ':' || wait_event FROM pg_stat_activity "
+            "WHERE application_name = 'bench-writer' AND state = 'active' "
+            "AND wait_event_type IN ('Lock', 'LWLock', 'IO', 'IPC')"
+        )
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SET application_name = 'bench-monitor'")
+            while not self.stopped.wait(0.005):
+                for (event,) in connection.execute(query):
+                    self.waits.append((time.perf_counter(), event))
+                connection.rollback()
+
+    def stop(self) -> list[tuple[float, str]]:
+        self.stopped.set()
+        self.join()
+        return self.waits
 
 
 def phase(engine: sa.Engine, job_ids: list[int], during=None, seconds: float = 0) -> Latencies:
@@ -137,6 +177,21 @@ def phase(engine: sa.Engine, job_ids: list[int], during=None, seconds: float = 0
     else:
         time.sleep(seconds)
     return writer.stop()
+
+
+def slowest(migrating: Latencies, steps: list, waits: list, count: int = 5) -> None:
+    """The worst writer operations during the upgrade, with the migration running at the time
+    and what the writer's session was seen waiting on meanwhile."""
+    worst = sorted(
+        ((ms, at, kind) for kind, samples in migrating.samples.items() for at, ms in samples),
+        reverse=True,
+    )[:count]
+    print("\nslowest writer operations during the upgrade:")
+    for ms, at, kind in worst:
+        running = [name for started, name in steps if started <= at]
+        seen = sorted({event for t, event in waits if at - ms / 1000 <= t <= at})
+        step = running[-1] if running else "(before the first migration)"
+        print(f"  {kind:<7}{ms:8.1f} ms  during {step}; waited on: {', '.join(seen) or '-'}")
 
 
 def report(baseline: Latencies, migrating: Latencies, upgrade_seconds: float) -> None:
@@ -161,7 +216,12 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=1_000_000, help="Images to seed.")
     parser.add_argument("--baseline-seconds", type=float, default=20, help="Writer-only phase.")
     parser.add_argument("--keep", action="store_true", help="Keep the benchmark database.")
+    parser.add_argument("--reuse", help="URL of a database kept (--keep) by an earlier run.")
     args = parser.parse_args()
+    if args.reuse:
+        url = normalize_database_url(args.reuse)
+        run(url, sa.create_engine(url, pool_size=2), args, seed=False)
+        return
 
     server = sa.engine.make_url(normalize_database_url(args.server))
     name = f"pixcrawler_bench_{uuid.uuid4().hex[:8]}"
@@ -171,28 +231,51 @@ def main() -> None:
     url = server.set(database=name).render_as_string(hide_password=False)
     engine = sa.create_engine(url, pool_size=2)
     try:
-        print(f"database {name}: seeding {args.images} images …", flush=True)
-        flask(url, "db", "upgrade")
-        seeded = flask(url, "seed", "--images", str(args.images))
-        print(f"seeded in {seeded:.0f} s; back to revision 001", flush=True)
-        flask(url, "db", "downgrade", "001")
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")  # as autovacuum would have by now
-        with engine.begin() as connection:
-            job_ids = list(connection.execute(sa.text("SELECT id FROM crawl_jobs")).scalars())
-            count = connection.execute(sa.text("SELECT count(*) FROM images")).scalar()
-        print(f"{count} images, {len(job_ids)} crawl jobs; writer without a migration …")
-        baseline = phase(engine, job_ids, seconds=args.baseline_seconds)
-        print("writer during flask db upgrade …", flush=True)
-        took: list[float] = []
-        migrating = phase(engine, job_ids, during=lambda: took.append(flask(url, "db", "upgrade")))
-        report(baseline, migrating, took[0])
+        run(url, engine, args, seed=True)
     finally:
         engine.dispose()
         if not args.keep:
             with admin.connect() as connection:
                 connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def run(url: str, engine: sa.Engine, args: argparse.Namespace, seed: bool) -> None:
+    """Seed (or reuse), go back to 001, measure the writer alone, then during the upgrade."""
+    name = sa.engine.make_url(url).database
+    if seed:
+        print(f"database {name}: seeding {args.images} images …", flush=True)
+        flask(url, "db", "upgrade")
+        seeded = flask(url, "seed", "--images", str(args.images))
+        print(f"seeded in {seeded:.0f} s", flush=True)
+    print("back to revision 001 …", flush=True)
+    flask(url, "db", "downgrade", "001")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE")  # as autovacuum would have by now
+    with engine.begin() as connection:
+        job_ids = list(connection.execute(sa.text("SELECT id FROM crawl_jobs")).scalars())
+        count = connection.execute(sa.text("SELECT count(*) FROM images")).scalar()
+    print(f"{count} images, {len(job_ids)} crawl jobs; writer without a migration …")
+    writer_engine = sa.create_engine(
+        url, pool_size=1, connect_args={"application_name": "bench-writer"}
+    )
+    try:
+        baseline = phase(writer_engine, job_ids, seconds=args.baseline_seconds)
+        print("writer during flask db upgrade …", flush=True)
+        took: list[float] = []
+        steps: list[tuple[float, str]] = []
+        monitor = WaitMonitor(engine)
+        monitor.start()
+        migrating = phase(
+            writer_engine,
+            job_ids,
+            during=lambda: took.append(flask(url, "db", "upgrade", steps=steps)),
+        )
+        waits = monitor.stop()
+    finally:
+        writer_engine.dispose()
+    report(baseline, migrating, took[0])
+    slowest(migrating, steps, waits)
 
 
 if __name__ == "__main__":

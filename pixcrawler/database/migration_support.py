@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Literal
 
 import click
@@ -127,14 +127,27 @@ def connect(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield connection
 
 
+# Alembic's work functions for `flask db current`, `check` and autogenerate: they only read,
+# so they never wait for (or hold up) a runner. Every other command takes the lock.
+READ_ONLY_WORK = frozenset({"display_version", "retrieve_migrations", "nothing"})
+
+
 def _run_on(context, connection: sa.Connection) -> None:
     limits = Limits.from_config(current_app.config)
     # The lock comes first: Alembic reads the current revision only once it is held.
+    lock = nullcontext() if _reads_only(context, connection) else None
     with (
-        runner_lock(connection, limits.wait_timeout),
+        lock or runner_lock(connection, limits.wait_timeout),
         MigrationGuard(connection, limits).session() as guard,
     ):
         _run_guarded(context, connection, guard)
+
+
+def _reads_only(context, connection: sa.Connection) -> bool:
+    """Whether this run only reads (the command's work function tells; configured again later)."""
+    context.configure(connection=connection)
+    work = context.get_context().opts.get("fn")
+    return getattr(work, "__name__", None) in READ_ONLY_WORK
 
 
 def _run_guarded(context, connection: sa.Connection, guard: MigrationGuard) -> None:

@@ -130,6 +130,24 @@ def migration_sessions(connection: sa.Connection) -> list[int]:
     return [row[0] for row in rows]
 
 
+@pytest.mark.only_backend("postgresql")
+def test_read_only_commands_never_wait_for_the_lock(database_url, server):
+    assert run_flask("db", "upgrade", database_url=database_url).returncode == 0
+    holder = hold_postgres_lock(server, "deploy-7")
+    env = {"PIXCRAWLER_MIGRATION_WAIT_TIMEOUT": "1"}
+    try:
+        current = run_flask("db", "current", database_url=database_url, env=env)
+        check = run_flask("db", "check", database_url=database_url, env=env)
+        stamp = run_flask("db", "stamp", "003", database_url=database_url, env=env)
+    finally:
+        release(holder)
+    assert current.returncode == 0 and f"{HEAD} (head)" in current.stdout, current.stderr
+    assert check.returncode == 0, check.stderr
+    assert "waiting" not in current.stderr + check.stderr
+    assert stamp.returncode == 1 and "waiting for another" in stamp.stderr  # stamp writes
+    assert revision_of(database_url) == {HEAD}
+
+
 @pytest.mark.only_backend("sqlite")
 def test_sqlite_runner_waits_for_the_lock_file_and_gives_up_cleanly(database_url):
     path = Path(sa.engine.make_url(database_url).database)

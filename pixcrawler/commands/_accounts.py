@@ -22,10 +22,12 @@ password_stdin_option = click.option(
 
 
 def interactive() -> bool:
+    """True when a person can answer prompts (stdin is a terminal)."""
     return sys.stdin.isatty()
 
 
 def password_from_stdin() -> str:
+    """The first line of stdin, without its line ending; a script's way in."""
     line = sys.stdin.readline()
     password = line.rstrip("\r\n")
     if not password:

@@ -47,6 +47,7 @@ def command(deploy: bool, fail_level: str, as_json: bool) -> None:
 
 
 def report(findings: list[checks.Finding]) -> None:
+    """The findings for people, then a one-line count like Django's."""
     for finding in findings:
         click.echo(f"{finding.level.upper()} {finding.id}: {finding.message}")
         if finding.hint:

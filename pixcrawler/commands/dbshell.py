@@ -41,4 +41,5 @@ def command(client_arguments: tuple[str, ...]) -> None:
 
 
 def package_name(program: str) -> str:
+    """The Debian package that installs `program`."""
     return {"psql": "postgresql-client"}.get(program, program)

@@ -44,6 +44,7 @@ def command(plan: bool, as_json: bool) -> None:
 
 
 def show_list(state: MigrationState) -> None:
+    """Every revision, oldest first, [X] applied or [ ] pending."""
     click.echo(f"{state.database} ({state.backend}): {state.summary}")
     for revision in state.revisions:
         mark = "X" if revision.applied else " "
@@ -53,6 +54,7 @@ def show_list(state: MigrationState) -> None:
 
 
 def show_plan(state: MigrationState) -> None:
+    """The pending revisions in the order `flask db upgrade` applies them."""
     if not state.pending:
         click.echo(f"Nothing to apply: {state.summary}.")
     for revision in state.pending:
@@ -92,6 +94,7 @@ def notes(state: MigrationState) -> list[str]:
 
 
 def plan_dict(state: MigrationState) -> dict:
+    """The --plan --json shape: the state's summary fields and the pending revisions."""
     full = state.as_dict()
     return {
         key: full[key] for key in ("backend", "database", "status", "summary", "current", "heads")

@@ -61,6 +61,7 @@ def run_checks(deploy: bool = False) -> list[Finding]:
 
 
 def checks_for(deploy: bool) -> list[Callable[[Flask], Iterable[Finding]]]:
+    """The checks to run, in report order; --deploy adds the settings checks."""
     checks: list[Callable[[Flask], Iterable[Finding]]] = [check_migrations]
     if deploy:
         checks += [
@@ -96,6 +97,7 @@ def check_migrations(app: Flask) -> list[Finding]:
 
 
 def migration_findings(state: MigrationState) -> Iterable[Finding]:
+    """What a migration state means for the operator, in the order to fix it."""
     if state.error:
         yield Finding(
             "database.E001",
@@ -147,6 +149,7 @@ def migration_findings(state: MigrationState) -> Iterable[Finding]:
 
 
 def check_secret_key(app: Flask) -> list[Finding]:
+    """Sessions are signed with SECRET_KEY: a known or short one lets anyone forge them."""
     key = app.config.get("SECRET_KEY")
     if not key:
         return [Finding("security.E001", ERROR, "SECRET_KEY is not set", SECRET_KEY_HINT)]
@@ -174,6 +177,7 @@ def check_secret_key(app: Flask) -> list[Finding]:
 
 
 def check_debug(app: Flask) -> list[Finding]:
+    """The debugger and TESTING's error propagation are for development only."""
     findings = []
     if app.debug:
         findings.append(
@@ -197,6 +201,7 @@ def check_debug(app: Flask) -> list[Finding]:
 
 
 def check_environment(app: Flask) -> list[Finding]:
+    """Production settings come from PIXCRAWLER_ENV=production."""
     if app.config.get("ENV_NAME") == "production":
         return []
     return [
@@ -210,6 +215,7 @@ def check_environment(app: Flask) -> list[Finding]:
 
 
 def check_database_backend(app: Flask) -> list[Finding]:
+    """A server needs a database server: SQLite is one writer and one file."""
     url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() != "sqlite":
         return []
@@ -243,6 +249,7 @@ def is_embedded_sqlite(app: Flask, url: sa.engine.URL) -> bool:
 
 
 def check_session_cookies(app: Flask) -> list[Finding]:
+    """The admin session cookie: HTTPS only, out of scripts' reach, same-site."""
     findings = []
     if not app.config.get("SESSION_COOKIE_SECURE"):
         findings.append(

@@ -30,6 +30,8 @@ class ClientError(ValueError):
 
 @dataclass(frozen=True)
 class ClientCommand:
+    """A client program, its arguments, and the variables to add to its environment."""
+
     program: str
     arguments: tuple[str, ...]  # without the program name
     environment: dict[str, str] = field(default_factory=dict)  # added to the current one
@@ -51,6 +53,7 @@ def client_command(database_url: str, extra: tuple[str, ...] = ()) -> ClientComm
 
 
 def psql_command(url: sa.engine.URL, extra: tuple[str, ...]) -> ClientCommand:
+    """psql with host, port, user and database as flags; secrets and TLS in PG* variables."""
     arguments: list[str] = []
     environment: dict[str, str] = {}
     host = url.host or _single(url.query.get("host"))  # ?host=/run/postgresql: a socket
@@ -71,6 +74,7 @@ def psql_command(url: sa.engine.URL, extra: tuple[str, ...]) -> ClientCommand:
 
 
 def sqlite3_command(url: sa.engine.URL, extra: tuple[str, ...]) -> ClientCommand:
+    """sqlite3 on the database file."""
     if not url.database or url.database == ":memory:":
         raise ClientError("the database is an in-memory SQLite one: no client can open it")
     return ClientCommand("sqlite3", (*extra, url.database))

@@ -186,7 +186,15 @@ def slowest(migrating: Latencies, steps: list, waits: list, count: int = 5) -> N
         ((ms, at, kind) for kind, samples in migrating.samples.items() for at, ms in samples),
         reverse=True,
     )[:count]
-    print("\nslowest writer operations during the upgrade:")
+    locked = [
+        ms
+        for samples in migrating.samples.values()
+        for at, ms in samples
+        if any(at - ms / 1000 <= t <= at and e.startswith("Lock:") for t, e in waits)
+    ]
+    worst_locked = f"worst {max(locked):.1f} ms" if locked else "none"
+    print(f"\nwrites seen waiting on a lock during the upgrade: {len(locked)}, {worst_locked}")
+    print("slowest writer operations during the upgrade:")
     for ms, at, kind in worst:
         running = [name for started, name in steps if started <= at]
         seen = sorted({event for t, event in waits if at - ms / 1000 <= t <= at})

@@ -55,17 +55,26 @@ CLI_VARIANTS = {
 }
 
 
-def flask(*args: str, database_url: str, app: str | None = None) -> float:
-    """Run `flask ARGS` in a new process; its wall time in seconds. Exits on failure."""
+def flask(*args: str, database_url: str, app: str | None = None) -> tuple[float, float]:
+    """Run `flask ARGS` in a new process: (wall seconds, its CPU seconds). Exits on failure.
+
+    CPU time (user + system, from wait4) is what the ratio uses: on a shared machine the wall
+    time mostly measures the neighbours.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
     env.update({"DATABASE_URL": database_url, "PIXCRAWLER_ENV": "development"})
     command = [sys.executable, "-m", "flask", *(["--app", app] if app else []), *args]
-    started = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if result.returncode:
-        sys.exit(f"flask {' '.join(args)} failed:\n{result.stderr}")
-    return elapsed
+    with tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status):
+            err.seek(0)
+            sys.exit(f"flask {' '.join(args)} failed:\n{err.read()}")
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 @contextmanager
@@ -166,17 +175,20 @@ def measure_images_page(server: str, images: int, runs: int) -> dict[str, object
     }
 
 
-def measure_cli(runs: int) -> dict[str, float]:
+def measure_cli(runs: int) -> dict[str, tuple[float, float]]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/cli.sqlite3"
         flask("db", "upgrade", database_url=url)
-        times: dict[str, list[float]] = {name: [] for name in CLI_VARIANTS}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in CLI_VARIANTS}
         for app in CLI_VARIANTS.values():  # warm-up: byte-code caches, disk cache
             flask("db", "current", database_url=url, app=app)
         for _ in range(runs):
             for name, app in CLI_VARIANTS.items():  # interleaved, so drift hits all alike
                 times[name].append(flask("db", "current", database_url=url, app=app))
-    return {name: statistics.median(values) for name, values in times.items()}
+    return {
+        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for name, values in times.items()
+    }
 
 
 def main() -> None:
@@ -219,10 +231,13 @@ def main() -> None:
 
     if not args.skip_cli:
         medians = measure_cli(args.cli_runs)
-        base = medians["without the admin"]
-        for name, seconds in medians.items():
-            print(f"flask db current, {name}: {seconds * 1000:.0f} ms ({seconds / base:.2f}x)")
-        ratio = medians["with the admin (wsgi.py)"] / base
+        base = medians["without the admin"][1]
+        for name, (wall, cpu) in medians.items():
+            print(
+                f"flask db current, {name}: CPU {cpu * 1000:.0f} ms ({cpu / base:.2f}x), "
+                f"wall {wall * 1000:.0f} ms (medians of {args.cli_runs})"
+            )
+        ratio = medians["with the admin (wsgi.py)"][1] / base
         verdict = "met" if ratio <= CLI_GOAL else "MISSED"
         print(f"ratio with/without the admin: {ratio:.3f} (goal <= {CLI_GOAL}): {verdict}")
 

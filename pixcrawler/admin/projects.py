@@ -45,7 +45,7 @@ class CrawlJobAdmin(SecureModelView):
     column_sortable_list = ("id", "name", "status", "progress", "created_at")
     column_default_sort = ("id", True)
     # `images` is write-only (millions of rows): never loaded by a list, a form or a detail.
-    column_details_exclude_list = ("images", "validation_jobs", "export_jobs")
+    column_details_exclude_list = ("images", "validation_jobs", "export_jobs", "chunks")
     form_columns = ("project", "name", "keywords", "max_images", "status", "progress")
     form_ajax_refs = {"project": PROJECT_BY_NAME}
     form_overrides = {"status": SelectField}

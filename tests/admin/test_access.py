@@ -38,6 +38,7 @@ def test_admin_has_pages_for_every_table(admin_app):
         "adminaccount",
         "project",
         "crawljob",
+        "jobchunk",
         "image",
         "activitylog",
         "validationjob",

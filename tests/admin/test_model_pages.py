@@ -16,6 +16,7 @@ from pixcrawler.models import (
     CrawlJob,
     ExportJob,
     Image,
+    JobChunk,
     Profile,
     Project,
     ValidationJob,
@@ -27,6 +28,7 @@ LIST_PAGES = [
     "adminaccount",
     "project",
     "crawljob",
+    "jobchunk",
     "image",
     "validationjob",
     "exportjob",
@@ -47,6 +49,7 @@ def seed(app, images: int = 3) -> dict[str, int]:
                 ValidationJob(crawl_job=job, name="Size check"),
                 ExportJob(crawl_job=job, user=owner, name="Zip for Ann"),
                 ActivityLog(user=owner, action="created project", resource_type="project"),
+                JobChunk(crawl_job=job, chunk_index=0, image_range={"start": 0, "end": 500}),
             ]
         )
         add_images(job.id, images)

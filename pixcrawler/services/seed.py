@@ -16,6 +16,7 @@ import math
 import random
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ import sqlalchemy as sa
 from pixcrawler.extensions import db
 from pixcrawler.models import JobStatus
 from pixcrawler.services.app_tables import require_schema
-from pixcrawler.services.bulk_insert import insert_rows
+from pixcrawler.services.bulk_insert import indexes_deferred, insert_rows
 from pixcrawler.services.sequences import advance_sequences
 
 # Seed data lives in the first half of 2026 whatever the date today: determinism over realism.
@@ -95,6 +96,8 @@ JOB_STATUS_WEIGHTS = {
     JobStatus.CANCELLED: 8,
 }
 CHUNK_SIZE = 100  # images per crawl chunk
+# From this many images into an empty table, PostgreSQL builds the images indexes afterwards.
+DEFER_INDEXES_FROM = 100_000
 DUPLICATE_RATE = 0.02
 
 VALIDATION_RULES = {
@@ -176,10 +179,20 @@ def seed_database(
         counts: dict[str, int] = {}
         for table_name, columns, rows, copy_line in generator.tables():
             table = db.metadata.tables[table_name]
-            counts[table_name] = insert_rows(connection, table, columns, rows, copy_line)
+            with _bulk(connection, table, plan):
+                counts[table_name] = insert_rows(connection, table, columns, rows, copy_line)
             report(table_name, counts[table_name])
         advance_sequences(connection, db.metadata.sorted_tables)
     return counts
+
+
+def _bulk(connection: sa.Connection, table: sa.Table, plan: SeedPlan):
+    """Defer the images indexes for a big seed into an empty table; else change nothing."""
+    if table.name == "images" and plan.images >= DEFER_INDEXES_FROM:
+        empty = connection.scalar(sa.select(sa.literal(1)).select_from(table).limit(1)) is None
+        if empty:
+            return indexes_deferred(connection, table)
+    return nullcontext()
 
 
 def _current_state(connection: sa.Connection) -> _State:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from pixcrawler.extensions import db
 from pixcrawler.models import Project
-from pixcrawler.services.bulk_insert import CopyStream, copy_converter
+from pixcrawler.services.bulk_insert import CopyStream, copy_converter, indexes_deferred
 from pixcrawler.services.seed import (
     IMAGE_COLUMNS,
     SeedPlan,
@@ -192,3 +192,31 @@ def test_fast_copy_lines_match_the_generic_converters(migrated_app):
     assert (
         CopyStream(rows, converters).read() == CopyStream(rows, converters, image_copy_line).read()
     )
+
+
+def index_definitions(connection) -> list[str]:
+    query = "SELECT indexdef FROM pg_indexes WHERE tablename = 'images' ORDER BY indexname"
+    return list(connection.scalars(sa.text(query)))
+
+
+@pytest.mark.only_backend("postgresql")
+def test_big_seeds_rebuild_the_images_indexes_exactly(migrated_app):
+    """A million-image seed drops the secondary indexes for the COPY and rebuilds them; a
+    failure in between brings them back with the rollback."""
+    with migrated_app.app_context():
+        table = db.metadata.tables["images"]
+        with db.engine.connect() as connection:
+            before = index_definitions(connection)
+            connection.rollback()
+            with connection.begin(), indexes_deferred(connection, table) as deferred:
+                assert deferred and all(not name.startswith("pk_") for name in deferred)
+                assert len(index_definitions(connection)) == len(before) - len(deferred)
+            assert index_definitions(connection) == before
+            connection.rollback()
+            with (
+                pytest.raises(RuntimeError),
+                connection.begin(),
+                indexes_deferred(connection, table),
+            ):
+                raise RuntimeError("COPY failed")
+            assert index_definitions(connection) == before

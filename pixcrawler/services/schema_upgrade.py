@@ -7,11 +7,23 @@ and the command line share one path: the same env.py, the same options, and the 
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 
 from flask import current_app
 
-from pixcrawler.extensions import db
+from pixcrawler.extensions import db, migrate
 from pixcrawler.services.migrations import migration_state
+
+# Set while the app upgrades itself: env.py then leaves the server's logging setup alone
+# (under `flask db` it loads alembic.ini's logging, which suits a command, not a server).
+_in_app_upgrade: ContextVar[bool] = ContextVar("in_app_upgrade", default=False)
+
+
+@migrate.configure
+def _keep_server_logging(config):
+    if _in_app_upgrade.get():
+        config.attributes["configure_logging"] = False
+    return config
 
 
 class UpgradeError(RuntimeError):
@@ -43,6 +55,7 @@ def upgrade_to(revision: str) -> None:
     capture = _Capture()
     log = logging.getLogger("flask_migrate")
     log.addHandler(capture)
+    token = _in_app_upgrade.set(True)
     try:
         # This app's own folder: Flask-Migrate's default is shared by every app in the process.
         upgrade(directory=current_app.extensions["migrate"].directory, revision=revision)
@@ -56,4 +69,5 @@ def upgrade_to(revision: str) -> None:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise UpgradeError(f"the upgrade to {revision} failed: {first_line}") from None
     finally:
+        _in_app_upgrade.reset(token)
         log.removeHandler(capture)

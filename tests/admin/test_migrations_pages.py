@@ -3,6 +3,7 @@ only behind ADMIN_ALLOW_UPGRADE, needs the CSRF token and a confirmation naming 
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -121,9 +122,11 @@ def test_upgrade_applies_the_pending_revision_as_flask_db_upgrade_does(upgradabl
     assert client.get("/readyz").status_code == 503
     page = client.get("/admin/migrations/").get_data(as_text=True)
     data = {"target": target, "confirmation": target, "csrf_token": csrf_token(page)}
+    handlers = list(logging.getLogger().handlers)
     response = client.post("/admin/migrations/upgrade", data=data)
     assert response.status_code == 303
     assert current(flask_cli) == [target]
+    assert logging.getLogger().handlers == handlers  # the server's logging is left alone
     page = client.get(response.location).get_data(as_text=True)
     assert f"Upgraded to {target}." in page
     assert client.get("/readyz").status_code == 200

@@ -77,7 +77,10 @@ def _postgres_lock(connection: sa.Connection, timeout: float) -> Iterator[None]:
     external = connection.in_transaction()
     connection.exec_driver_sql(f"SET application_name = '{APPLICATION_NAME}'")
     if not _try_postgres_lock(connection, external):
-        log.info("waiting for another migration run to finish: %s", _holder(connection))
+        holder = _holder(connection)
+        if not external:
+            connection.commit()
+        log.info("waiting for another migration run to finish: %s", holder)
         _wait_for_postgres_lock(connection, timeout, external)
     try:
         yield
@@ -112,13 +115,14 @@ def _wait_for_postgres_lock(connection: sa.Connection, timeout: float, external:
 
 
 def _holder(connection: sa.Connection) -> str:
-    """Who holds the migration lock, for people: pid, application, since when, from where."""
+    """Who holds the migration lock, for people: pid, application, connected when, from where."""
     row = connection.execute(HOLDER_SQL, KEYS).first()
     if row is None:
         return "a session that has just released it"
     since = row.backend_start.strftime("%H:%M:%S") if row.backend_start else "?"
     where = f" from {row.client_addr}" if row.client_addr else ""
-    return f"pid {row.pid} ({row.application_name or 'no application_name'}, since {since}{where})"
+    app = row.application_name or "no application_name"
+    return f"pid {row.pid} ({app}, connected {since}{where})"
 
 
 def _release_postgres_lock(connection: sa.Connection, external: bool) -> None:

@@ -430,9 +430,11 @@ class _Generator:
             hosts = choices(HOSTS, HOST_WEIGHTS, k=job.images)
             formats = choices(FORMATS, FORMAT_WEIGHTS, k=job.images)
             sizes = choices(SIZES, k=job.images)
+            slugs = [(keyword, keyword.replace(" ", "-")) for keyword in job.keywords]
+            storage = f"{STORAGE_BASE}/job-{job.id}/"
+            started, second, at = job.started_at, -1, job.started_at
             for k in range(job.images):
-                keyword = job.keywords[k % len(job.keywords)]
-                slug = keyword.replace(" ", "-")
+                keyword, slug = slugs[k % len(slugs)]
                 ext = formats[k]
                 width, height = sizes[k]
                 filename = f"{slug}_{k + 1:06d}.{ext}"
@@ -444,9 +446,11 @@ class _Generator:
                 # Selection sampling: exactly job.valid of the job's images end up valid.
                 valid = random_() * (job.images - k) < valid_left
                 valid_left -= valid
-                at = job.started_at + timedelta(seconds=int(step * k))
+                if int(step * k) != second:  # images a second apart share one datetime object
+                    second = int(step * k)
+                    at = started + timedelta(seconds=second)
                 yield (
-                    next_id, job.id, url, filename, f"{STORAGE_BASE}/job-{job.id}/{filename}",
+                    next_id, job.id, url, filename, storage + filename,
                     width, height, size, ext, digest, valid, duplicate,
                     [keyword] if valid else None,
                     {"source": hosts[k], "keyword": keyword, "rank": k + 1}, at, at,
@@ -530,6 +534,10 @@ class _Generator:
         ]
 
 
+# The last timestamp formatted: consecutive images often share the same datetime object.
+_last_timestamp: list[Any] = [None, ""]
+
+
 def image_copy_line(row: tuple) -> str:
     """One generated image as a COPY text line: a single f-string instead of 16 conversions.
 
@@ -544,7 +552,9 @@ def image_copy_line(row: tuple) -> str:
         f'{{"source":"{metadata["source"]}","keyword":"{metadata["keyword"]}",'
         f'"rank":{metadata["rank"]}}}'
     )
-    downloaded = downloaded_at.isoformat()
+    if downloaded_at is not _last_timestamp[0]:
+        _last_timestamp[:] = [downloaded_at, downloaded_at.isoformat()]
+    downloaded = _last_timestamp[1]
     created = downloaded if created_at is downloaded_at else created_at.isoformat()
     return (
         f"{image_id}\t{job_id}\t{url}\t{filename}\t{storage_url}\t{width}\t{height}\t{size}\t"

@@ -15,6 +15,7 @@ from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import Null
 
 COPY_CHUNK_ROWS = 5_000
 COPY_READ_BYTES = 1 << 16
@@ -145,7 +146,8 @@ def copy_converter(column_type: sa.types.TypeEngine) -> Callable[[Any], str]:
     if isinstance(column_type, sa.TypeDecorator):
         column_type = column_type.impl
     if isinstance(column_type, sa.JSON):
-        return lambda value: _escape(json_text(value))
+        # sa.null() is how a caller asks for SQL NULL in a JSON column.
+        return lambda value: r"\N" if isinstance(value, Null) else _escape(json_text(value))
     if isinstance(column_type, sa.Boolean):
         return lambda value: "t" if value else "f"
     if isinstance(column_type, sa.Integer):

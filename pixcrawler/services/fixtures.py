@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from pixcrawler.extensions import db
 from pixcrawler.services.app_tables import app_tables, require_schema
+from pixcrawler.services.bulk_insert import insert_rows
 from pixcrawler.services.sequences import advance_sequences
 
 FORMATS = ("jsonl", "json")
@@ -100,43 +102,62 @@ def _type_of(column: sa.Column) -> sa.types.TypeEngine:
 
 def decode_value(column: sa.Column, value: Any) -> Any:
     """A JSON value as the Python value `column` takes; FixtureError explains a bad one."""
+    return column_decoder(column)(value)
+
+
+def column_decoder(column: sa.Column) -> Callable[[Any], Any]:
+    """The function that turns a JSON value into `column`'s value (chosen once per column:
+    a million-row load calls it for every value)."""
     column_type = _type_of(column)
     if isinstance(column_type, sa.JSON):
         # null means SQL NULL, as dumpdata writes it; the JSON type would store JSON 'null'.
-        return sa.null() if value is None else value
-    if value is None:
-        return None
-    if isinstance(column_type, sa.Boolean):
-        if isinstance(value, bool):
-            return value
-        raise _bad(column, value, "true or false")
-    if isinstance(column_type, sa.Integer):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise _bad(column, value, "an integer")
-    if isinstance(column_type, sa.DateTime):
-        try:
-            parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.tzinfo is None:
-            raise _bad(column, value, "an ISO 8601 timestamp with an offset")
-        return parsed
-    if isinstance(column_type, sa.Uuid):
-        if isinstance(value, str):
+        return lambda value: sa.null() if value is None else value
+
+    def checked(accept: Callable[[Any], Any], expected: str) -> Callable[[Any], Any]:
+        def decode(value: Any) -> Any:
+            if value is None:
+                return None
             try:
-                return uuid.UUID(value)
-            except ValueError:
-                pass
-        raise _bad(column, value, "a UUID")
+                return accept(value)
+            except (ValueError, TypeError):
+                raise _bad(column, value, expected) from None
+
+        return decode
+
+    if isinstance(column_type, sa.Boolean):
+        return checked(partial(_exactly, bool), "true or false")
+    if isinstance(column_type, sa.Integer):
+        return checked(partial(_exactly, int), "an integer")
+    if isinstance(column_type, sa.DateTime):
+        return checked(_aware_datetime, "an ISO 8601 timestamp with an offset")
+    if isinstance(column_type, sa.Uuid):
+        return checked(lambda value: uuid.UUID(_exactly(str, value)), "a UUID")
     if isinstance(column_type, sa.String):
-        if not isinstance(value, str):
-            raise _bad(column, value, "a string")
-        # SQLite would store an over-long string silently; PostgreSQL would refuse it.
-        if column_type.length is not None and len(value) > column_type.length:
-            raise FixtureError(f"value for {column.name!r} is longer than {column_type.length}")
-        return value
+        length = column_type.length
+
+        def text(value: Any) -> str:
+            value = _exactly(str, value)
+            # SQLite would store an over-long string silently; PostgreSQL would refuse it.
+            if length is not None and len(value) > length:
+                raise FixtureError(f"value for {column.name!r} is longer than {length}")
+            return value
+
+        return checked(text, "a string")
+    return lambda value: value
+
+
+def _exactly(kind: type, value: Any) -> Any:
+    # type() rather than isinstance(): True is an int to Python, not to a fixture.
+    if type(value) is not kind:
+        raise TypeError
     return value
+
+
+def _aware_datetime(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(_exactly(str, value))
+    if parsed.tzinfo is None:
+        raise ValueError
+    return parsed
 
 
 def _bad(column: sa.Column, value: Any, expected: str) -> FixtureError:
@@ -293,6 +314,7 @@ class _Loader:
         self.result = LoadResult()
         self.source = ""
         self.pending: _Pending | None = None
+        self.decoders: dict[str, dict[str, Callable[[Any], Any]]] = {}
 
     def load_file(self, path: str) -> None:
         self.source = path
@@ -333,13 +355,16 @@ class _Loader:
         table = self.tables.get(name)
         if table is None:
             raise RecordError(self.source, number, None, f"unknown table {name!r}")
+        decoders = self.decoders.get(name)
+        if decoders is None:
+            decoders = self.decoders[name] = {c.name: column_decoder(c) for c in table.columns}
         params = {}
         for column_name, value in row.items():
-            column = table.c.get(column_name)
-            if column is None:
+            decode = decoders.get(column_name)
+            if decode is None:
                 raise RecordError(self.source, number, name, f"unknown column {column_name!r}")
             try:
-                params[column_name] = decode_value(column, value)
+                params[column_name] = decode(value)
             except FixtureError as exc:
                 raise RecordError(self.source, number, name, str(exc)) from None
         missing = [c.name for c in table.primary_key.columns if c.name not in params]
@@ -360,9 +385,15 @@ class _Loader:
         statement = self.statement(table, pending.keys, upsert=bool(existing))
         savepoint = self.connection.begin_nested()
         try:
-            self.connection.execute(statement, pending.params)
+            if existing:
+                self.connection.execute(statement, pending.params)
+            else:
+                # New rows: COPY on PostgreSQL, executemany on SQLite (bulk_insert decides).
+                rows = [tuple(params.values()) for params in pending.params]
+                insert_rows(self.connection, table, pending.keys, rows)
             savepoint.commit()
-        except sa.exc.DBAPIError:
+        except (sa.exc.DBAPIError, self.connection.dialect.loaded_dbapi.Error):
+            # A raw driver error comes from COPY; the row-by-row replay names the record.
             savepoint.rollback()
             self.find_bad_record(pending, statement)  # raises a RecordError naming the row
         self.result.counts[table.name] = self.result.counts.get(table.name, 0) + len(

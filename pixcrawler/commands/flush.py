@@ -10,7 +10,7 @@ from pixcrawler.cli import CommandError
 from pixcrawler.commands._options import confirm, no_input_option
 from pixcrawler.database.urls import mask
 from pixcrawler.services.app_tables import SchemaMissingError, app_tables, ensure_schema
-from pixcrawler.services.flush import flush
+from pixcrawler.services.flush import FlushError, flush
 
 
 @click.command(
@@ -38,5 +38,8 @@ def command(no_input: bool) -> None:
         "The schema and alembic_version stay.",
         no_input,
     )
-    names = flush()
+    try:
+        names = flush()
+    except FlushError as exc:
+        raise CommandError(str(exc)) from None
     click.echo(f"Flushed {len(names)} tables: {', '.join(names)}.")

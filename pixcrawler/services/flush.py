@@ -13,6 +13,10 @@ from pixcrawler.extensions import db
 from pixcrawler.services.app_tables import app_tables, require_schema
 
 
+class FlushError(RuntimeError):
+    """The tables cannot be emptied as asked; nothing was deleted."""
+
+
 def flush() -> list[str]:
     """Delete every row of every app table in one transaction; returns the tables emptied."""
     tables = app_tables()
@@ -21,8 +25,16 @@ def flush() -> list[str]:
         require_schema(connection)
         if connection.dialect.name == "postgresql":
             quoted = ", ".join(f'"{name}"' for name in names)
-            # CASCADE reaches only tables that reference ours; every one of ours is listed.
-            connection.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+            # No CASCADE: every one of our tables is listed, and a table outside the app that
+            # references ours (say, one of Supabase's) must stop the flush, not be emptied too.
+            try:
+                connection.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY")
+            except sa.exc.NotSupportedError as exc:
+                detail = str(exc.orig).strip().splitlines()
+                raise FlushError(
+                    "a table outside the app references the app's tables, so nothing was "
+                    f"flushed: {' '.join(detail[:2])}"
+                ) from None
         else:
             for table in reversed(tables):
                 connection.execute(table.delete())

@@ -3,6 +3,7 @@ table, keeps the schema and alembic_version, and sets PostgreSQL's id sequences 
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from pixcrawler.extensions import db
@@ -72,3 +73,24 @@ def test_new_rows_start_from_id_1_after_flush(migrated_app, head_database_url):
 
 def test_flush_without_schema_says_to_upgrade(flask_cli):
     assert "flask db upgrade" in one_error_line(flask_cli("flush", "--no-input"))
+
+
+@pytest.mark.only_backend("postgresql")
+def test_flush_never_empties_a_table_outside_the_app(database_url, flask_cli):
+    ok(flask_cli("db", "upgrade"))
+    ok(flask_cli("seed", *SMALL))
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:  # as a Supabase project might add beside ours
+        connection.exec_driver_sql(
+            "CREATE TABLE outside_notes (id serial PRIMARY KEY,"
+            " profile_id uuid REFERENCES profiles (id), note text)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO outside_notes (profile_id, note) SELECT id, 'keep me' FROM profiles"
+        )
+    line = one_error_line(flask_cli("flush", "--no-input"))
+    assert "outside the app" in line and "nothing was flushed" in line
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM outside_notes").scalar() == 2
+        assert connection.exec_driver_sql("SELECT count(*) FROM profiles").scalar() == 2
+    engine.dispose()

@@ -23,9 +23,7 @@ class Image(Base):
     )
 
     id: Mapped[int] = mapped_column(id_bigint, primary_key=True)
-    crawl_job_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("crawl_jobs.id", ondelete="CASCADE")
-    )
+    crawl_job_id: Mapped[int] = mapped_column(sa.ForeignKey("crawl_jobs.id", ondelete="CASCADE"))
     original_url: Mapped[str] = mapped_column(sa.Text)
     filename: Mapped[str] = mapped_column(sa.String(255))
     storage_url: Mapped[str | None] = mapped_column(sa.Text)

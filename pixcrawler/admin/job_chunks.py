@@ -12,6 +12,8 @@ from pixcrawler.models import ChunkStatus
 
 
 class JobChunkAdmin(SecureModelView):
+    # A job of a million images has thousands of chunks: no COUNT(*) on every page.
+    simple_list_pager = True
     column_list = (
         "id",
         "crawl_job",

@@ -277,7 +277,9 @@ def confirm_downgrade(revision: str, yes: bool) -> None:
 def _numbered_merge(original: click.Command) -> click.Command:
     def callback(**params: Any) -> Any:
         if not params.get("rev_id"):
-            directory = params["directory"] or g.directory
+            directory = (
+                params["directory"] or g.directory or current_app.extensions["migrate"].directory
+            )
             config = current_app.extensions["migrate"].migrate.get_config(directory)
             params["rev_id"] = next_revision_id(ScriptDirectory.from_config(config))
         return original.callback(**params)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,8 +20,14 @@ MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 
-# Checked against when the email is unknown, so both paths cost one hash verification.
-_DUMMY_HASH = generate_password_hash("pixcrawler-no-such-account")
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so both paths cost one hash verification.
+
+    Made on first use: hashing at import would slow every `flask` command.
+    """
+    return generate_password_hash("pixcrawler-no-such-account")
 
 
 class AccountError(ValueError):
@@ -100,7 +107,7 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> Logi
     now = now or datetime.now(UTC)
     account = find_account(email or "")
     if account is None or account.profile.role != Role.ADMIN:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return LoginResult(None)
     if account.locked_until and account.locked_until > now:
         return LoginResult(None, locked_until=account.locked_until)

@@ -103,9 +103,16 @@ class MigrationState:
         }
 
 
+def app_alembic_config():
+    """This app's Alembic config. The `Migrate` object is shared by every app in the process,
+    so its default folder is the last app's: name this app's own folder explicitly."""
+    migrate_state = current_app.extensions["migrate"]
+    return migrate_state.migrate.get_config(migrate_state.directory)
+
+
 def script_directory() -> ScriptDirectory:
     """The app's migrations folder, as Flask-Migrate configures it."""
-    config = current_app.extensions["migrate"].migrate.get_config()
+    config = app_alembic_config()
     return ScriptDirectory.from_config(config)
 
 
@@ -218,7 +225,7 @@ def revision_sql(revision: str, backwards: bool = False, dialect: str | None = N
     from alembic import command
     from alembic.util import CommandError
 
-    config = current_app.extensions["migrate"].migrate.get_config()
+    config = app_alembic_config()
     scripts = ScriptDirectory.from_config(config)
     script = scripts.get_revision(revision)
     if script is None:

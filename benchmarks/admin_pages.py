@@ -29,9 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -39,8 +37,9 @@ import sqlalchemy as sa
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from seed_speed import scratch_database  # noqa: E402  (benchmarks/ is on sys.path)
+
 from pixcrawler import create_app  # noqa: E402
-from pixcrawler.database.urls import normalize_database_url  # noqa: E402
 from pixcrawler.extensions import db  # noqa: E402
 from pixcrawler.services import accounts  # noqa: E402
 
@@ -75,21 +74,6 @@ def flask(*args: str, database_url: str, app: str | None = None) -> tuple[float,
             err.seek(0)
             sys.exit(f"flask {' '.join(args)} failed:\n{err.read()}")
     return wall, usage.ru_utime + usage.ru_stime
-
-
-@contextmanager
-def scratch_postgres(server: str) -> Iterator[str]:
-    """A new empty PostgreSQL database, dropped afterwards."""
-    admin = sa.create_engine(normalize_database_url(server), isolation_level="AUTOCOMMIT")
-    name = f"pixcrawler_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def logged_in_client(app):
@@ -143,7 +127,7 @@ def page_plan(app, client, url: str) -> list[str]:
 
 
 def measure_images_page(server: str, images: int, runs: int) -> dict[str, object]:
-    with scratch_postgres(server) as url:
+    with scratch_database("postgresql", server) as url:
         flask("db", "upgrade", database_url=url)
         started = time.perf_counter()
         flask("seed", "--images", str(images), database_url=url)

@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.exceptions import InternalServerError
 
 from pixcrawler.admin.auth import is_admin, refuse
+from pixcrawler.database.errors import first_line
 from pixcrawler.extensions import db
 from pixcrawler.services.migrations import MigrationState, migration_state
 
@@ -36,8 +37,8 @@ def database_error(exc: sa.exc.DBAPIError) -> ResponseReturnValue:
     if not data_page or request.method != "GET":
         return InternalServerError(original_exception=exc)
     current_app.logger.warning("admin page %s failed: %s", request.path, exc)
-    first_line = (str(exc.orig or exc).strip().splitlines() or ["database error"])[0]
-    flash(f"This page needs a database at head ({navbar_state().summary}): {first_line}", "error")
+    reason = first_line(exc)
+    flash(f"This page needs a database at head ({navbar_state().summary}): {reason}", "error")
     return redirect(url_for("admin.index"))
 
 

@@ -10,6 +10,7 @@ import click
 import sqlalchemy as sa
 
 from pixcrawler.cli import CommandError
+from pixcrawler.database.errors import first_line
 from pixcrawler.extensions import db
 from pixcrawler.services.accounts import AccountError
 
@@ -55,8 +56,7 @@ def unit_of_work() -> Iterator[None]:
         raise CommandError(f"{exc}; nothing was written") from None
     except sa.exc.DBAPIError as exc:
         db.session.rollback()
-        reason = str(exc.orig or exc).strip().splitlines()[0]
         raise CommandError(
-            f"the database refused the change ({reason}); nothing was written. "
+            f"the database refused the change ({first_line(exc)}); nothing was written. "
             "Is the schema up to date? See `flask check`."
         ) from None

@@ -27,6 +27,8 @@ import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 
+from pixcrawler.database.errors import first_line
+
 log = logging.getLogger("alembic.env")
 
 LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout
@@ -209,7 +211,7 @@ class MigrationGuard:
             )
             reason += f" held by {blockers}" if blockers else ""
         else:
-            reason = f"failed: {first_line(exc.orig or exc)}"
+            reason = f"failed: {first_line(exc)}"
         message = f"{what} {reason}"
         if exc.statement:
             message += f"; statement: {one_line(exc.statement)}"
@@ -291,11 +293,6 @@ def describe_step(step: Any) -> str:
 
 def _is_lock_timeout(exc: sa.exc.DBAPIError) -> bool:
     return getattr(exc.orig, "pgcode", None) == LOCK_NOT_AVAILABLE
-
-
-def first_line(error: object) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 def one_line(text: str | None, limit: int = STATEMENT_CHARS) -> str:

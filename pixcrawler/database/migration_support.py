@@ -22,6 +22,7 @@ from alembic.util import CommandError
 from flask import Flask, current_app, g
 
 from pixcrawler.database import sqlite
+from pixcrawler.database.errors import first_line
 from pixcrawler.database.migration_guard import Limits, MigrationGuard
 from pixcrawler.database.migration_lock import runner_lock
 from pixcrawler.database.types import UTCDateTime
@@ -120,9 +121,8 @@ def connect(engine: sa.Engine) -> Iterator[sa.Connection]:
     try:
         connection = engine.connect()
     except sa.exc.DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         target = mask(engine.url.render_as_string(hide_password=False))
-        raise CommandError(f"cannot connect to the database {target}: {reason}") from None
+        raise CommandError(f"cannot connect to the database {target}: {first_line(exc)}") from None
     with connection:
         yield connection
 

@@ -31,6 +31,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from pixcrawler.database.errors import first_line
 from pixcrawler.extensions import db
 from pixcrawler.services.app_tables import app_tables, require_schema
 from pixcrawler.services.bulk_insert import insert_rows
@@ -456,7 +457,7 @@ class _Loader:
 
 def database_problem(exc: sa.exc.DBAPIError) -> str:
     """The database's own reason, one line, prefixed with what kind of problem it is."""
-    text = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc).__name__
+    text = first_line(exc)
     if isinstance(exc, sa.exc.IntegrityError):
         return f"constraint violation: {text}"
     if isinstance(exc, sa.exc.DataError):

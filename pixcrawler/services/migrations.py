@@ -14,6 +14,7 @@ from alembic.script import Script, ScriptDirectory
 from flask import current_app
 
 from pixcrawler.database import migration_support
+from pixcrawler.database.errors import first_line
 from pixcrawler.database.urls import mask
 
 
@@ -129,7 +130,7 @@ def migration_state(with_drift: bool = False) -> MigrationState:
             if with_drift:
                 drift = tuple(describe(d) for d in schema_drift(connection))
     except sa.exc.DBAPIError as exc:
-        error = str(exc.orig or exc).strip().splitlines()[0]
+        error = first_line(exc)
     return build_state(scripts, engine, current, error, drift)
 
 

@@ -11,6 +11,7 @@ from contextvars import ContextVar
 
 from flask import current_app
 
+from pixcrawler.database.errors import first_line
 from pixcrawler.extensions import db, migrate
 from pixcrawler.services.migrations import migration_state
 
@@ -66,8 +67,7 @@ def upgrade_to(revision: str) -> None:
         raise UpgradeError(message.removeprefix("Error: ")) from None
     except Exception as exc:  # a failing revision: the database error, one line
         current_app.logger.exception("upgrade to %s failed", revision)
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise UpgradeError(f"the upgrade to {revision} failed: {first_line}") from None
+        raise UpgradeError(f"the upgrade to {revision} failed: {first_line(exc)}") from None
     finally:
         _in_app_upgrade.reset(token)
         log.removeHandler(capture)

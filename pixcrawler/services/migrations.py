@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
+from alembic.autogenerate import produce_migrations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from flask import current_app
 
 from pixcrawler.database import migration_support
 from pixcrawler.database.errors import first_line
+from pixcrawler.database.schema_differences import describe
 from pixcrawler.database.urls import mask
 
 
@@ -128,7 +129,7 @@ def migration_state(with_drift: bool = False) -> MigrationState:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_heads()
             if with_drift:
-                drift = tuple(describe(d) for d in schema_drift(connection))
+                drift = tuple(schema_drift(connection))
     except sa.exc.DBAPIError as exc:
         error = first_line(exc)
     return build_state(scripts, engine, current, error, drift)
@@ -187,33 +188,19 @@ def _created(script: Script) -> datetime | None:
     return None
 
 
-def schema_drift(connection: sa.Connection) -> list:
-    """What autogenerate would change: empty when models and database agree."""
+def schema_drift(connection: sa.Connection, metadata: sa.MetaData | None = None) -> list[str]:
+    """What `flask db migrate` would change, one line per difference in words (see
+    `schema_differences`); empty when the models (or `metadata`) and the database agree.
+
+    The same comparison as `flask db check`: every option env.py gives Alembic, CHECK
+    constraints and server defaults included.
+    """
     options = migration_support.context_options(connection.dialect.name)
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": options["compare_type"],
-            "include_schemas": options["include_schemas"],
-            "include_name": options["include_name"],
-        },
-    )
-    return compare_metadata(context, options["target_metadata"])
-
-
-def describe(diff) -> str:
-    """One readable line per autogenerate difference."""
-    if isinstance(diff, list):  # column-level changes come grouped
-        return "; ".join(describe(d) for d in diff)
-    kind, *rest = diff
-    names = []
-    for item in rest:
-        name = getattr(item, "name", None)
-        if name:
-            names.append(str(name))
-        elif isinstance(item, str):
-            names.append(item)
-    return f"{kind.replace('_', ' ')}: {' '.join(names[:3])}".strip()
+    if metadata is not None:
+        options["target_metadata"] = metadata
+    context = MigrationContext.configure(connection, opts=options)
+    script = produce_migrations(context, options["target_metadata"])
+    return describe(script.upgrade_ops_list, connection.dialect)
 
 
 def revision_sql(revision: str, backwards: bool = False, dialect: str | None = None) -> str:

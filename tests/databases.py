@@ -50,10 +50,13 @@ class PostgresScratch:
         self.admin = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT")
         self.created: list[str] = []
 
-    def create(self) -> str:
+    def create(self, template: str | None = None) -> str:
+        """A new database; a copy of the database at URL `template` when given (nobody may
+        be connected to that one), which is much faster than migrating another."""
         name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
+        copy = f' TEMPLATE "{sa.engine.make_url(template).database}"' if template else ""
         with self.admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
         self.created.append(name)
         return self.server_url.set(database=name).render_as_string(hide_password=False)
 

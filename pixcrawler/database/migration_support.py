@@ -313,7 +313,9 @@ def _numbered_merge(original: click.Command) -> click.Command:
 
 def _alembic_config(directory: str | None, **kwargs: Any):
     directory = directory or g.directory or current_app.extensions["migrate"].directory
-    return current_app.extensions["migrate"].migrate.get_config(directory, **kwargs)
+    config = current_app.extensions["migrate"].migrate.get_config(directory, **kwargs)
+    config.stdout = sys.stdout  # Alembic's default is the stdout of import time
+    return config
 
 
 def drift_lines(config) -> list[str]:

@@ -33,6 +33,7 @@ from alembic.util import PriorityDispatchResult
 from sqlalchemy.sql.elements import conv
 
 from pixcrawler.database import schema_operations
+from pixcrawler.database.errors import first_line
 from pixcrawler.database.schema_differences import check_difference
 from pixcrawler.database.sql_meaning import canonical, same_meaning
 
@@ -73,6 +74,11 @@ def default_source(column: sa.Column, dialect: sa.Dialect) -> str | None:
     return dialect.ddl_compiler(dialect, None).get_column_default_string(column)
 
 
+class NotRendered(Exception):
+    """The server could not write out this part of the models (no TEMP privilege, a read-only
+    transaction, an expression it refuses): it is not compared rather than called different."""
+
+
 class ModelRenderings:
     """The models' CHECK conditions and server defaults, written as this database writes them."""
 
@@ -80,25 +86,29 @@ class ModelRenderings:
         self.connection = connection
         self.dialect = connection.dialect
         self.rendered: dict[tuple[sa.Table, str, str], str] = {}
+        self.rendered_tables: set[sa.Table] = set()
         self.rendered_metadata: set[int] = set()
 
     def check(self, constraint: sa.CheckConstraint) -> str:
         source = check_source(constraint, self.dialect)
-        return self._by_server(constraint.table, "check", str(constraint.name)) or source
+        return self._by_server(constraint.table, "check", str(constraint.name), source)
 
     def default(self, column: sa.Column) -> str | None:
         source = default_source(column, self.dialect)
         if source is None:
             return None
-        return self._by_server(column.table, "default", column.name) or source
+        return self._by_server(column.table, "default", column.name, source)
 
-    def _by_server(self, table: sa.Table, kind: str, name: str) -> str | None:
+    def _by_server(self, table: sa.Table, kind: str, name: str, source: str) -> str:
         if self.dialect.name != "postgresql":
-            return None  # SQLite keeps the text it was given: nothing to render
+            return source  # SQLite keeps the text it was given: nothing to render
         if id(table.metadata) not in self.rendered_metadata:
             self.rendered_metadata.add(id(table.metadata))
             self._render_on_postgresql(table.metadata)
-        return self.rendered.get((table, kind, name))
+        rendered = self.rendered.get((table, kind, name))
+        if table not in self.rendered_tables or rendered is None:
+            raise NotRendered(table.name)
+        return rendered
 
     def _render_on_postgresql(self, metadata: sa.MetaData) -> None:
         """One temporary table per model table, in a savepoint that is rolled back."""
@@ -107,31 +117,36 @@ class ModelRenderings:
         statements = {name: self._create_sql(name, t) for name, t in temporary.items()}
         savepoint = self.connection.begin_nested()
         try:
-            if not self._execute_all(statements):
-                return
+            created = self._create_all(statements, temporary)
             rows = self.connection.execute(RENDERINGS_SQL, {"prefix": f"{TEMP_PREFIX}{run}_%"})
             for table_name, kind, name, sql in rows:
                 self.rendered[(temporary[table_name], kind, name)] = sql
+            self.rendered_tables |= {temporary[name] for name in created}
         finally:
             savepoint.rollback()
 
-    def _execute_all(self, statements: dict[str, str]) -> bool:
-        """Create every temporary table; one the server refuses is skipped with a warning (its
-        items are then compared as SQLAlchemy writes them)."""
+    def _create_all(self, statements: dict[str, str], tables: dict[str, sa.Table]) -> list[str]:
+        """Create the temporary tables, all at once if the server takes them; the names of
+        those created. One it refuses is left out with a warning."""
         try:
             with self.connection.begin_nested():
                 self.connection.exec_driver_sql(";\n".join(statements.values()))
-            return True
+            return list(statements)
         except sa.exc.DBAPIError:
             pass
-        created = False
+        created = []
         for name, statement in statements.items():
             try:
                 with self.connection.begin_nested():
                     self.connection.exec_driver_sql(statement)
-                created = True
+                created.append(name)
             except sa.exc.DBAPIError as exc:
-                log.warning("cannot render the models' %s on the server: %s", name, exc.orig)
+                log.warning(
+                    "CHECK constraints and server defaults of %s not compared: the server "
+                    "cannot write out the models' side (%s)",
+                    tables[name].name,
+                    first_line(exc),
+                )
         return created
 
     def _create_sql(self, name: str, table: sa.Table) -> str:
@@ -203,7 +218,10 @@ def compare_server_default(
         "nextval("
     ):
         return False  # a SERIAL column's sequence, which the models leave implicit
-    model = renderings_for(context).default(metadata_column)
+    try:
+        model = renderings_for(context).default(metadata_column)
+    except NotRendered:
+        return None  # Alembic's own comparison then runs (on PostgreSQL, on the server)
     if model is None or inspected_default is None:
         return (model is None) != (inspected_default is None)
     return not same_default(model, inspected_default)
@@ -250,7 +268,12 @@ def compare_check_constraints(
         ):
             continue
         database_sql = in_database.get(name)
-        model_sql = renderings.check(model) if model is not None else None
+        try:
+            model_sql = renderings.check(model) if model is not None else None
+        except NotRendered:
+            if database_sql is not None:
+                continue  # on both sides; what it says cannot be compared (see the warning)
+            model_sql = check_source(model, dialect)
         both = model_sql is not None and database_sql is not None
         if both and same_meaning(model_sql, database_sql):
             continue

@@ -1,0 +1,53 @@
+"""How the comparison treats the PostgreSQL server: it writes out the models' side in temporary
+tables that do not outlive it, and a session that may not create them gets no false alarm."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from pixcrawler.extensions import db
+from pixcrawler.services.migrations import schema_drift
+
+pytestmark = pytest.mark.only_backend("postgresql")
+
+
+def test_the_temporary_tables_do_not_outlive_the_comparison(migrated_app):
+    with migrated_app.app_context(), db.engine.connect() as connection:
+        assert schema_drift(connection) == []
+        left = connection.execute(
+            sa.text("SELECT count(*) FROM pg_class WHERE relname LIKE 'pixcrawler_model_%'")
+        ).scalar()
+    assert left == 0
+
+
+@pytest.fixture
+def role_without_temp(migrated_app, postgres):
+    """A login role that may read the schema but not create temporary tables."""
+    name = f"pixcrawler_test_{uuid.uuid4().hex[:8]}"
+    with migrated_app.app_context():
+        database = db.engine.url.database
+    with postgres.admin.connect() as admin:
+        admin.exec_driver_sql(f'CREATE ROLE "{name}" LOGIN')
+        admin.exec_driver_sql(f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC')
+    yield name
+    with postgres.admin.connect() as admin:
+        admin.exec_driver_sql(f'GRANT TEMPORARY ON DATABASE "{database}" TO PUBLIC')
+        admin.exec_driver_sql(f'DROP OWNED BY "{name}"')
+        admin.exec_driver_sql(f'DROP ROLE "{name}"')
+
+
+def test_without_the_temp_privilege_nothing_is_called_different(
+    migrated_app, role_without_temp, caplog
+):
+    with migrated_app.app_context():
+        engine = sa.create_engine(db.engine.url.set(username=role_without_temp, password=None))
+        try:
+            with engine.connect() as connection, caplog.at_level(logging.WARNING):
+                assert schema_drift(connection) == []
+        finally:
+            engine.dispose()
+    assert "not compared: the server cannot write out the models' side" in caplog.text

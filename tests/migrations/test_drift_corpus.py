@@ -19,10 +19,14 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from pixcrawler.database.migration_support import drift_lines
 from pixcrawler.extensions import db
 from pixcrawler.services.migration_lint import lint
-from pixcrawler.services.migrations import app_alembic_config, schema_drift, script_directory
+from pixcrawler.services.migrations import (
+    app_alembic_config,
+    drift_lines,
+    schema_drift,
+    script_directory,
+)
 from tests.conftest import REPO_ROOT, make_app
 from tests.databases import delete_all_rows, sqlite_url
 from tests.migrations import model_changes as change

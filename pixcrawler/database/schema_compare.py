@@ -252,12 +252,16 @@ def compare_check_constraints(
         return PriorityDispatchResult.CONTINUE  # created or dropped with its table
     parents = {"table_name": table_name, "schema_name": schema}
     reflected = autogen_context.inspector.get_check_constraints(table_name, schema=schema)
-    in_database = {
-        ck["name"]: ck["sqltext"]
+    reflected = [
+        ck
         for ck in reflected
         if ck.get("name")
         and autogen_context.run_name_filters(ck["name"], "check_constraint", parents)
-    }
+    ]
+    in_database = {ck["name"]: ck["sqltext"] for ck in reflected}
+    # NOT VALID (PostgreSQL): a migration added it and never validated it (it was interrupted),
+    # so rows from before it were never checked; the models say every row obeys.
+    unchecked = {ck["name"] for ck in reflected if ck.get("dialect_options", {}).get("not_valid")}
     in_models = {str(c.name): c for c in check_constraints(metadata_table)}
     renderings = renderings_for(autogen_context.migration_context)
     dialect = autogen_context.dialect
@@ -275,7 +279,7 @@ def compare_check_constraints(
                 continue  # on both sides; what it says cannot be compared (see the warning)
             model_sql = check_source(model, dialect)
         both = model_sql is not None and database_sql is not None
-        if both and same_meaning(model_sql, database_sql):
+        if both and same_meaning(model_sql, database_sql) and name not in unchecked:
             continue
         op = schema_operations.ReplaceCheckConstraintOp(
             name,
@@ -286,6 +290,7 @@ def compare_check_constraints(
             model_rendering=model_sql,
             database_rendering=database_sql,
             columns=tuple(c.name for c in metadata_table.columns),
+            database_not_valid=name in unchecked,
         )
         op.note = check_difference(op)
         modify_table_ops.ops.append(op)

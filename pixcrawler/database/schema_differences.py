@@ -27,7 +27,7 @@ from pixcrawler.database.schema_operations import (
     RenameTableOp,
     ReplaceCheckConstraintOp,
 )
-from pixcrawler.database.sql_meaning import names_in, readable, value_list
+from pixcrawler.database.sql_meaning import names_in, readable, same_meaning, value_list
 
 
 def describe(
@@ -193,6 +193,11 @@ def check_difference(op: ReplaceCheckConstraintOp) -> str:
         return f"{where}: {what} ({readable(database)}) in the database, not in the models"
     if database is None:
         return f"{where}: {what} ({readable(model)}) in the models, not in the database"
+    if op.database_not_valid and same_meaning(model, database):
+        return (
+            f"{where}: {what} is valid in the models, NOT VALID in the database "
+            "(rows from before it were never checked)"
+        )
     in_model, in_database = value_list(model), value_list(database)
     if in_model and in_database and in_model.shape == in_database.shape:
         added = [v for v in in_model.values if v not in in_database.values]

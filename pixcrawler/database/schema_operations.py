@@ -41,6 +41,7 @@ class ReplaceCheckConstraintOp(ops.MigrateOperation):
         model_rendering: str | None = None,
         database_rendering: str | None = None,
         columns: tuple[str, ...] = (),
+        database_not_valid: bool = False,
         note: str | None = None,
     ) -> None:
         self.constraint_name = constraint_name
@@ -52,6 +53,7 @@ class ReplaceCheckConstraintOp(ops.MigrateOperation):
         self.model_rendering = model_rendering
         self.database_rendering = database_rendering
         self.columns = columns
+        self.database_not_valid = database_not_valid
         self.note = note
 
     @classmethod

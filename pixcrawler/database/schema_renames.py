@@ -22,6 +22,7 @@ and added, stops the command with one line and no file.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from collections.abc import Callable
@@ -35,6 +36,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 
 from pixcrawler.database.schema_operations import RenameColumnOp, RenameTableOp
+
+log = logging.getLogger("alembic.autogenerate.compare")
 
 X_KEY = "rename"  # -x rename=SPEC, what --rename SPEC becomes
 NAME = r"[A-Za-z_][A-Za-z0-9_$]*"
@@ -196,6 +199,8 @@ def resolve(context: MigrationContext, script: ops.MigrationScript) -> dict[str,
                 chosen.append(rename)
                 decided |= {rename.old_name, rename.new_name}
         if chosen:
+            for rename in chosen:
+                log.info("Renaming %s to %s (its data stays)", rename.old_name, rename.new_name)
             accepted += chosen
             script.upgrade_ops = compare_with_renames(context, accepted, script)
     return advice

@@ -193,8 +193,9 @@ def resolve(context: MigrationContext, script: ops.MigrationScript) -> dict[str,
             rename = candidate.rename
             if not candidate.compatible or {rename.old_name, rename.new_name} & decided:
                 continue
-            if ask is None:
-                advice[rename.old_name] = _advise(rename, candidate, context.dialect)
+            if ask is None:  # one line of advice per table or column it might have become
+                lines = [advice.get(rename.old_name), _advise(rename, candidate, context.dialect)]
+                advice[rename.old_name] = "\n".join(line for line in lines if line)
             elif ask(_question(rename, candidate, context.dialect)):
                 chosen.append(rename)
                 decided |= {rename.old_name, rename.new_name}

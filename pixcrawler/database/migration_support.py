@@ -21,6 +21,7 @@ from alembic.operations.ops import MigrationScript
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import Flask, current_app, g
+from sqlalchemy.dialects import postgresql
 
 from pixcrawler.database import schema_compare, schema_operations, schema_renames, sqlite
 from pixcrawler.database.errors import first_line
@@ -198,9 +199,14 @@ def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> 
 
 
 def render_item(type_: str, obj: Any, autogen_context) -> str | Literal[False]:
-    """Write app-only column types as plain SQLAlchemy ones, so revisions never import the app."""
+    """Write app-only column types as plain SQLAlchemy ones, so revisions never import the app;
+    and JSONB (the JSON columns' PostgreSQL variant) so it also renders when the revision is
+    made on SQLite, whose renderer would leave `astext_type=Text()` undefined."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, postgresql.JSONB):
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return "postgresql.JSONB(astext_type=sa.Text())"
     return False
 
 

@@ -133,14 +133,16 @@ class Candidate:
     compatible: bool
 
 
-def candidates(upgrade_ops: ops.UpgradeOps, tables: bool) -> list[Candidate]:
+def candidates(
+    upgrade_ops: ops.UpgradeOps, tables: bool, context: MigrationContext
+) -> list[Candidate]:
     found = []
     if tables:
         dropped = [o for o in upgrade_ops.ops if isinstance(o, ops.DropTableOp)]
         added = [o for o in upgrade_ops.ops if isinstance(o, ops.CreateTableOp)]
         for drop in dropped:
             for add in added:
-                fits = _tables_fit(drop.to_table(), add.to_table())
+                fits = _tables_fit(drop.to_table(), add.to_table(), context)
                 found.append(
                     Candidate(Rename(drop.table_name, None, add.table_name), drop, add, fits)
                 )
@@ -152,24 +154,29 @@ def candidates(upgrade_ops: ops.UpgradeOps, tables: bool) -> list[Candidate]:
         added = [o for o in table_ops.ops if isinstance(o, ops.AddColumnOp)]
         for drop in dropped:
             for add in added:
-                fits = _types_fit(drop.to_column().type, add.column.type)
+                fits = _types_fit(drop.to_column(), add.column, context)
                 rename = Rename(table_ops.table_name, drop.column_name, add.column.name)
                 found.append(Candidate(rename, drop, add, fits))
     return found
 
 
-def _types_fit(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> bool:
-    """Same kind of value (text, integer, timestamp, …): a rename, not a different column."""
+def _types_fit(old: sa.Column, new: sa.Column, context: MigrationContext) -> bool:
+    """Same kind of value: a rename, not a different column. The same type as autogenerate
+    sees it (SQLite stores a UUID as CHAR(32)), or one of the same kind (text, integer, …)."""
+    if not context.impl.compare_type(old, new):
+        return True
     try:
-        return old.python_type is new.python_type
+        return old.type.python_type is new.type.python_type
     except NotImplementedError:
         return False
 
 
-def _tables_fit(old: sa.Table, new: sa.Table) -> bool:
-    if set(old.columns.keys()) != set(new.columns.keys()):
+def _tables_fit(old: sa.Table, new: sa.Table, context: MigrationContext) -> bool:
+    """The same columns (by name: a model's column may have another key), of the same kinds."""
+    new_columns = {column.name: column for column in new.columns}
+    if {column.name for column in old.columns} != set(new_columns):
         return False
-    return all(_types_fit(column.type, new.c[column.name].type) for column in old.columns)
+    return all(_types_fit(c, new_columns[c.name], context) for c in old.columns)
 
 
 # --- deciding -----------------------------------------------------------------------------
@@ -184,7 +191,7 @@ def resolve(context: MigrationContext, script: ops.MigrationScript) -> dict[str,
     accepted: list[Rename] = []
     advice: dict[str, str] = {}
     for tables in (True, False):
-        found = candidates(script.upgrade_ops, tables)
+        found = candidates(script.upgrade_ops, tables, context)
         chosen = [r for r in renames if r.is_table == tables]
         for rename in chosen:
             _check(context, rename, found, accepted)

@@ -613,6 +613,28 @@ CHANGES = [
         renames=("activity_logs=audit_logs",),
     ),
     Change(
+        "table renamed, nobody to ask",
+        rename_activity_logs,
+        drift=[
+            "audit_logs: table in the models, not in the database",
+            "activity_logs: table in the database, not in the models",
+        ],
+        writes=[
+            "# Deletes the table activity_logs and all its rows.\n"
+            "    # If activity_logs was renamed to audit_logs, make this revision again with\n"
+            "    # `flask db migrate --rename activity_logs=audit_logs`: its rows then stay.\n"
+            "    op.drop_table('activity_logs')",
+            "# Deletes the table audit_logs and all its rows.",  # in the downgrade
+        ],
+        before=with_activity,
+        after=reads("SELECT count(*) FROM audit_logs", (0,)),
+        undone=reads("SELECT count(*) FROM activity_logs", (0,)),
+        warns=(
+            "Warning: table activity_logs is dropped and audit_logs added; if it was renamed, "
+            "run again with --rename activity_logs=audit_logs to keep its rows."
+        ),
+    ),
+    Change(
         "column really dropped",
         drop_description,
         drift=["projects.description: column (TEXT) in the database, not in the models"],

@@ -15,7 +15,9 @@ reflects. The models' side is written the way the database would write it: on SQ
 text SQLAlchemy emits in CREATE TABLE (SQLite stores that text as given); on PostgreSQL, the
 server's own rendering of the models' expressions, read back with `pg_get_expr` from
 temporary tables created inside a savepoint that is then rolled back. So nothing is left
-behind and no real table is touched or locked.
+behind and no real table is touched or locked. A session that may not create temporary
+tables (no TEMP privilege, a read-only transaction) compares CHECKs by name only, and leaves
+defaults to Alembic's own comparison, rather than call everything different.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class ModelRenderings:
         self.dialect = connection.dialect
         self.rendered: dict[tuple[sa.Table, str, str], str] = {}
         self.rendered_tables: set[sa.Table] = set()
-        self.rendered_metadata: set[int] = set()
+        self.rendered_metadata: set[sa.MetaData] = set()
 
     def check(self, constraint: sa.CheckConstraint) -> str:
         source = check_source(constraint, self.dialect)
@@ -102,8 +104,8 @@ class ModelRenderings:
     def _by_server(self, table: sa.Table, kind: str, name: str, source: str) -> str:
         if self.dialect.name != "postgresql":
             return source  # SQLite keeps the text it was given: nothing to render
-        if id(table.metadata) not in self.rendered_metadata:
-            self.rendered_metadata.add(id(table.metadata))
+        if table.metadata not in self.rendered_metadata:
+            self.rendered_metadata.add(table.metadata)
             self._render_on_postgresql(table.metadata)
         rendered = self.rendered.get((table, kind, name))
         if table not in self.rendered_tables or rendered is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.util import CommandError as AlembicError
 
 from pixcrawler.extensions import db
 from pixcrawler.services.migration_lint import lint
@@ -681,3 +682,24 @@ def test_no_difference_at_head(scratch: Scratch):
     assert scratch.drift(change.copy_of_models()) == []
     assert scratch.drift(db.metadata) == []
     scratch.back_at_start = True
+
+
+def test_rows_that_break_a_new_check_stop_the_upgrade_until_they_are_fixed(scratch: Scratch):
+    """A status removed while rows still use it: the upgrade fails in one line and the database
+    stays at the previous revision; once the rows are fixed, the same upgrade goes through."""
+    metadata = change.copy_of_models()
+    job_statuses(remove=("cancelled",))(metadata)
+    stored(scratch.engine, lambda c: job(c, status="cancelled"))
+    scratch.migrate(metadata, "no more cancelled")
+    config = scratch.config(metadata)
+    start = script_directory().get_revision(scratch.newest()).down_revision
+    with pytest.raises(AlembicError) as failure:
+        command.upgrade(config, "head")
+    message = str(failure.value)
+    assert (
+        "ck_crawl_jobs_status" in message and f"the database stays at revision {start}" in message
+    )
+    stored(scratch.engine, lambda c: c.execute(crawl_jobs.update().values(status="failed")))
+    command.upgrade(config, "head")
+    assert drift_lines(scratch.config(metadata)) == []
+    assert not accepts(scratch.engine, lambda c: job(c, status="cancelled"))

@@ -13,11 +13,23 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
+from flask import Flask
 
 from pixcrawler.database.migration_lock import LOCK_CLASS, LOCK_ID
 from tests.conftest import REPO_ROOT
 
-HEAD = "004"
+# The repository's revisions, oldest first, and their head: read from the scripts, so a new
+# revision on another branch needs no edit here.
+_SCRIPTS = ScriptDirectory(str(REPO_ROOT / "migrations"))
+REVISIONS = [script.revision for script in reversed(list(_SCRIPTS.walk_revisions()))]
+HEAD = _SCRIPTS.get_current_head()
+
+
+def next_revision(revision: str) -> str:
+    """The id after `revision` in the project's numbering (004 -> 005)."""
+    return f"{int(revision) + 1:03d}"
 
 
 def flask_env(database_url: str, env: dict[str, str] | None = None) -> dict[str, str]:
@@ -39,6 +51,20 @@ def start_flask(*args: str, database_url: str, env=None, **popen) -> subprocess.
         text=True,
         **popen,
     )
+
+
+def upgrade_in_process(app: Flask, revision: str = "head", directory: Path | None = None) -> None:
+    """What `flask db upgrade REVISION` runs (env.py, the lock, the guard), in this process and
+    with logging left alone, so `caplog` sees every record with its time. Cheaper than a
+    subprocess where start-up and exit codes are not the point."""
+    with app.app_context():
+        migrate = app.extensions["migrate"]
+        config = migrate.migrate.get_config(directory or migrate.directory)
+        config.attributes["configure_logging"] = False
+        try:
+            command.upgrade(config, revision)
+        finally:
+            migrate.db.engine.dispose()
 
 
 def revision_of(database_url: str) -> set[str]:
@@ -101,6 +127,7 @@ class ScratchMigrations:
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self.head = HEAD
         shutil.copytree(REPO_ROOT / "migrations", folder)
 
     @property
@@ -108,8 +135,10 @@ class ScratchMigrations:
         """Point a `flask` process at this copy (the MIGRATIONS_DIR config key)."""
         return {"PIXCRAWLER_MIGRATIONS_DIR": str(self.folder)}
 
-    def add(self, revision: str, down_revision: str, title: str, upgrade: str) -> None:
-        """Write `versions/<revision>_scratch.py` whose upgrade() body is `upgrade`."""
+    def add(self, title: str, upgrade: str) -> str:
+        """Write the next revision after the scratch head, whose upgrade() body is `upgrade`;
+        returns its id (005 after the repository's 004)."""
+        revision, down_revision = next_revision(self.head), self.head
         body = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
         source = (
             f'"""{title}\n\nRevision ID: {revision}\nRevises: {down_revision}\n"""\n\n'
@@ -119,6 +148,8 @@ class ScratchMigrations:
             f"def upgrade():\n{body}\n\n\ndef downgrade():\n    pass\n"
         )
         (self.folder / "versions" / f"{revision}_scratch.py").write_text(source)
+        self.head = revision
+        return revision
 
 
 @pytest.fixture

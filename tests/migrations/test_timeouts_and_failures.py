@@ -161,6 +161,36 @@ def test_statement_timeout_stops_a_slow_statement(database_url, scratch_migratio
     )
 
 
+LIFT_LIMITS = """
+op.execute("SET lock_timeout = '1min'")
+op.execute("SET statement_timeout = '1h'")
+"""
+
+RECORD_LIMITS = """
+op.execute("CREATE TABLE scratch_limits (lock_timeout text, statement_timeout text)")
+op.execute(
+    "INSERT INTO scratch_limits "
+    "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+)
+"""
+
+
+@pytest.mark.only_backend("postgresql")
+def test_limits_one_migration_lifts_are_reset_before_the_next(database_url, scratch_migrations):
+    scratch_migrations.add("lift the limits for itself", LIFT_LIMITS)
+    scratch_migrations.add("record the limits it runs under", RECORD_LIMITS)
+    limits = {"MIGRATION_LOCK_TIMEOUT": 3, "MIGRATION_STATEMENT_TIMEOUT": 40}
+    app = make_app(database_url, MIGRATIONS_DIR=str(scratch_migrations.folder), **limits)
+    upgrade_in_process(app)
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            seen = connection.execute(sa.text("SELECT * FROM scratch_limits")).one()
+    finally:
+        engine.dispose()
+    assert tuple(seen) == ("3s", "40s")
+
+
 def assert_tried_once(stderr: str, revision: str) -> None:
     """Only lock timeouts are retried: any other error ends the run at its first attempt."""
     assert stderr.count(f"-> {revision},") == 1, stderr

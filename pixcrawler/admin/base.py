@@ -126,12 +126,12 @@ class ReadOnlyModelView(SecureModelView):
     can_delete = False
 
 
-class LargeTableView(ReadOnlyModelView):
-    """For tables with millions of rows: no COUNT(*) and keyset pages in the default order.
+class KeysetPaging:
+    """List pages for tables with millions of rows: no COUNT(*), keyset pages in the default order.
 
-    The default order is the primary key, newest first. Its "older" link carries the last id
-    seen (`?after=`), so every page is an index range scan however deep the reader goes; other
-    orders fall back to Flask-Admin's numbered pages (OFFSET).
+    Put it before the ModelView base. The default order is the primary key, newest first. Its
+    "older" link carries the last id seen (`?after=`), so every page is an index range scan
+    however deep the reader goes; other orders fall back to Flask-Admin's numbered pages (OFFSET).
     """
 
     simple_list_pager = True  # no total: counting millions of rows on every page is the cost
@@ -147,7 +147,7 @@ class LargeTableView(ReadOnlyModelView):
         return request.args.get("after", type=int)
 
     def get_query(self):
-        query = super().get_query()
+        query = super().get_query()  # type: ignore[misc]
         after = self.keyset_after()
         if after is not None:
             query = query.filter(getattr(self.model, self.keyset_column) < after)
@@ -164,3 +164,7 @@ class LargeTableView(ReadOnlyModelView):
             older_args = view_args.clone(page=None, extra_args={**extra, "after": last})
             older = self._get_list_url(older_args)
         return {"newest": newest, "older": older, "paged": self.keyset_after() is not None}
+
+
+class LargeTableView(KeysetPaging, ReadOnlyModelView):
+    """Append-only tables with millions of rows (images, activity logs): keyset pages, no edits."""

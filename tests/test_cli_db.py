@@ -26,8 +26,8 @@ def ok(result):
 
 
 def one_error_line(result) -> str:
-    """A user's mistake: non-zero exit, exactly one line on stderr that says so, no traceback."""
-    assert result.returncode != 0
+    """A user's mistake: exit 1, exactly one line on stderr that says so, no traceback."""
+    assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     errors = [line for line in result.stderr.splitlines() if "Error" in line]
     assert len(errors) == 1, result.stderr
@@ -87,7 +87,7 @@ def test_an_unreachable_database_is_one_line():
 def test_a_password_in_the_url_is_never_printed():
     url = "postgresql://postgres:hunter2secret@127.0.0.1:1/nowhere"
     result = run_flask("db", "current", database_url=url)
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stderr
     assert "hunter2secret" not in result.stdout + result.stderr
 
 

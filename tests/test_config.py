@@ -131,7 +131,7 @@ def test_sqlite_enforces_foreign_keys_on_every_connection(tmp_path):
 )
 def test_an_app_that_cannot_load_says_why_in_one_line(tmp_path, url, expected):
     result = run_flask("db", "upgrade", database_url=url)
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     assert "No such command" not in result.stderr

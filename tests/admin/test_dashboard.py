@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import re
 
-from flask_migrate import upgrade
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
 from pixcrawler.extensions import db
 from pixcrawler.services.migrations import migration_state
 from tests.admin.helpers import (
     EMAIL,
     PASSWORD,
+    add_superuser,
     cli_current_lines,
     dashboard_lines,
     data_attr,
     login,
 )
 from tests.commands.cli_helpers import migrations_with_two_heads
-from tests.conftest import make_app
+from tests.conftest import REPO_ROOT, make_app
 
 
 def create_superuser_cli(flask_cli, env=None) -> None:
@@ -143,6 +145,66 @@ def test_api_gives_the_dashboards_facts(admin_app, admin):
     assert body["status"] == "up to date"
     assert body["drift"] == []
     assert "password" not in body["database"] or "***" in body["database"]
+
+
+def scripts_on_disk() -> list[dict]:
+    """What the files in migrations/versions say, read as text: no Alembic, no app code."""
+    found = []
+    for path in sorted((REPO_ROOT / "migrations" / "versions").glob("[0-9]*.py")):
+        number, slug = path.stem.split("_", 1)
+        text = path.read_text()
+        revises = re.search(r"^Revises: ?(.*)$", text, re.M).group(1).strip()
+        created = re.search(r"^Create Date: (.+)$", text, re.M).group(1).strip()
+        found.append(
+            {
+                "id": number,
+                "message": slug.replace("_", " "),
+                "down_revisions": [revises] if revises else [],
+                "created": created.replace(" ", "T"),
+            }
+        )
+    return found
+
+
+def stored_revisions(database_url: str) -> list[str]:
+    """alembic_version, read with a connection of the test's own."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return sorted(connection.scalars(sa.text("SELECT version_num FROM alembic_version")))
+    finally:
+        engine.dispose()
+
+
+def test_api_agrees_with_the_database_and_the_files(empty_app, database_url):
+    """Checked against facts read apart from the code that builds the answer."""
+    with empty_app.app_context():
+        upgrade()
+    add_superuser(empty_app)
+    client = empty_app.test_client()
+    assert login(client).status_code == 302
+    files = scripts_on_disk()
+    ids = [f["id"] for f in files]
+    for at, move in (("002", downgrade), (ids[-1], upgrade)):
+        with empty_app.app_context():
+            move(revision=at)
+            db.engine.dispose()
+        body = client.get("/admin/api/migrations").get_json()
+        assert body["current"] == stored_revisions(database_url) == [at]
+        assert body["heads"] == [ids[-1]]
+        later = ids[ids.index(at) + 1 :]
+        assert body["pending"] == later
+        assert body["status"] == ("pending" if later else "up to date")
+        assert body["backend"] == sa.engine.make_url(database_url).get_backend_name()
+        assert len(body["revisions"]) == len(files)
+        for revision, file in zip(body["revisions"], files, strict=True):
+            assert {k: revision[k] for k in ("id", "message", "down_revisions")} == {
+                k: file[k] for k in ("id", "message", "down_revisions")
+            }
+            assert revision["created"].startswith(file["created"]), revision
+            assert revision["applied"] == (file["id"] not in later), revision
+            assert revision["is_current"] == (file["id"] == at), revision
+            assert revision["is_head"] == (file["id"] == ids[-1]), revision
 
 
 def test_upgrade_to_head_from_python_reads_the_same(admin_app):

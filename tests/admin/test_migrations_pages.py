@@ -7,11 +7,13 @@ import logging
 import re
 
 import pytest
+from flask_migrate import downgrade
 
 from pixcrawler.extensions import db
 from pixcrawler.services.migrations import migration_state, revision_sql
 from tests.admin.helpers import add_superuser, cli_current_lines, csrf_token, login
 from tests.conftest import make_app
+from tests.migrations.conftest import REVISIONS
 
 
 @pytest.fixture
@@ -75,15 +77,26 @@ def test_unknown_revision_or_dialect_is_404(admin):
     assert admin.get("/admin/migrations/001?dialect=oracle").status_code == 404
 
 
+# At 003, profiles has no `tier` column yet (004 adds it): pages that read profiles cannot be
+# answered, the others can.
+NEED_PROFILES_TIER = ("profile", "adminaccount", "project", "exportjob", "activitylog")
+WITHOUT_PROFILES = ("crawljob", "jobchunk", "image", "validationjob")
+
+
 def test_data_pages_behind_the_schema_send_people_to_the_dashboard(upgradable):
-    _app, client, _target = upgradable(allow=False)
-    for endpoint in ("profile", "adminaccount", "project", "crawljob", "image", "activitylog"):
+    app, client, _target = upgradable(allow=False)
+    with app.app_context():
+        downgrade(revision="003")
+        db.engine.dispose()
+    pending = len(REVISIONS) - REVISIONS.index("003") - 1
+    for endpoint in NEED_PROFILES_TIER:
         response = client.get(f"/admin/{endpoint}/")
-        assert response.status_code in (200, 302), endpoint  # never a server error
-        if response.status_code == 302:
-            assert response.location == "/admin/"
-            page = client.get("/admin/").get_data(as_text=True)
-            assert "This page needs a database at head (1 pending)" in page
+        assert (response.status_code, response.location) == (302, "/admin/"), endpoint
+        page = client.get("/admin/").get_data(as_text=True)
+        assert f"This page needs a database at head ({pending} pending): " in page, endpoint
+        assert "tier" in page, endpoint  # the database's own reason
+    for endpoint in WITHOUT_PROFILES:
+        assert client.get(f"/admin/{endpoint}/").status_code == 200, endpoint
 
 
 def test_upgrade_is_refused_when_the_flag_is_off(upgradable, flask_cli):

@@ -19,6 +19,7 @@ from pixcrawler.extensions import db
 from pixcrawler.services.migrations import migration_state
 from tests.admin.helpers import EMAIL, PASSWORD, add_superuser
 from tests.conftest import make_app
+from tests.skips import import_or_skip, skip_unless_ci
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -27,10 +28,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 @pytest.fixture
 def chromium():
     if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the browser tests must run under CI=true: no {CHROMIUM}")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
+        skip_unless_ci("The browser", f"no Chromium at {CHROMIUM}")
+    sync_api = import_or_skip("playwright.sync_api", "The browser")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield browser

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import json
 import stat
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
 
 from pixcrawler.extensions import db
 from tests.commands.cli_helpers import ok, one_error_line, run_in_terminal
 from tests.commands.data_helpers import counts, head_cli
+from tests.conftest import make_app
 
 SMALL = ["--profiles", "3", "--projects", "4", "--jobs", "5", "--images", "120"]
 
@@ -118,3 +124,55 @@ def test_help_has_examples(migrated_app):
         "flask dumpdata -o fixtures.jsonl" in ok(runner.invoke(args=["dumpdata", "--help"])).output
     )
     assert "flask loaddata fixtures.jsonl" in ok(runner.invoke(args=["loaddata", "--help"])).output
+
+
+@contextmanager
+def images_unreadable(database_url: str) -> Iterator[str]:
+    """A database URL on which the dump fails at images, after the tables before it were read.
+
+    SQLite: one image's timestamp is not a time. PostgreSQL: a role that may read every table
+    but images. Either way the check of the schema up front passes.
+    """
+    engine = sa.create_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "UPDATE images SET created_at = 'yesterday' "
+                "WHERE id = (SELECT max(id) FROM images)"
+            )
+        engine.dispose()
+        yield database_url
+        return
+    role = f"pixcrawler_test_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        connection.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+        connection.exec_driver_sql(f"REVOKE SELECT ON images FROM {role}")
+    try:
+        yield sa.engine.make_url(database_url).set(username=role).render_as_string(False)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+        engine.dispose()
+
+
+def test_a_dump_failing_halfway_leaves_no_file(database_url, tmp_path):
+    """Rows before the failure were already in the temporary file: neither file is left."""
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade()
+        ok(app.test_cli_runner().invoke(args=["seed", *SMALL]))
+        db.engine.dispose()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with images_unreadable(database_url) as url:
+        reader = make_app(url)
+        with reader.app_context():
+            result = reader.test_cli_runner().invoke(
+                args=["dumpdata", "-o", str(folder / "dump.jsonl")]
+            )
+            db.engine.dispose()
+    assert result.exit_code == 1
+    assert isinstance(result.exception, (ValueError, sa.exc.DBAPIError)), result.exception
+    assert list(folder.iterdir()) == []  # neither dump.jsonl nor its temporary file

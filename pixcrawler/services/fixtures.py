@@ -3,7 +3,8 @@
 A record is `{"table": "images", "row": {...}}`. JSON Lines holds one record per line; JSON
 holds an array of them. Both directions stream: dumping reads through a server-side cursor
 (PostgreSQL) in primary-key order, loading parses one record at a time and inserts in
-executemany batches, so a million images never sit in memory.
+batches (new rows by COPY on PostgreSQL, executemany on SQLite and for overwritten rows), so a
+million images never sit in memory.
 
 Dumps are deterministic: tables in foreign-key order, rows by primary key, timestamps in UTC
 ISO 8601 with their offset, JSON values with sorted keys. Dumping a loaded dump gives the same
@@ -291,7 +292,7 @@ class RecordError(FixtureError):
 
 @dataclass
 class _Pending:
-    """Consecutive records for one table with the same columns: one executemany."""
+    """Consecutive records for one table with the same columns: one batch (COPY or executemany)."""
 
     table: sa.Table
     keys: tuple[str, ...]

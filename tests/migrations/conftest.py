@@ -4,6 +4,7 @@ folders with extra revisions, and direct looks at the database's revision and lo
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,26 @@ HEAD = _SCRIPTS.get_current_head()
 def next_revision(revision: str) -> str:
     """The id after `revision` in the project's numbering (004 -> 005)."""
     return f"{int(revision) + 1:03d}"
+
+
+def scripts_on_disk() -> list[dict]:
+    """What the files in migrations/versions say, read as text (no Alembic, no app code): for
+    checking what the app reports about its revisions against facts it did not compute."""
+    found = []
+    for path in sorted((REPO_ROOT / "migrations" / "versions").glob("[0-9]*.py")):
+        number, slug = path.stem.split("_", 1)
+        text = path.read_text()
+        revises = re.search(r"^Revises: ?(.*)$", text, re.M).group(1).strip()
+        created = re.search(r"^Create Date: (.+)$", text, re.M).group(1).strip()
+        found.append(
+            {
+                "id": number,
+                "message": slug.replace("_", " "),
+                "down_revisions": [revises] if revises else [],
+                "created": created.replace(" ", "T"),
+            }
+        )
+    return found
 
 
 def flask_env(database_url: str, env: dict[str, str] | None = None) -> dict[str, str]:

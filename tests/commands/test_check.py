@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from pixcrawler.config import SQLITE_FILENAME
 from pixcrawler.extensions import db
 from pixcrawler.services import checks
 from tests.commands.cli_helpers import (
@@ -199,7 +198,7 @@ def test_debug_mode_is_an_error(production_app):
 
 
 def test_the_embedded_sqlite_default_is_an_error(production_app, tmp_path):
-    embedded = Path(production_app.instance_path) / SQLITE_FILENAME
+    embedded = Path(production_app.instance_path) / "pixcrawler.sqlite3"  # README's default
     production_app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{embedded}"
     [finding] = checks.check_database_backend(production_app)
     assert (finding.id, finding.level) == ("database.E002", "error")

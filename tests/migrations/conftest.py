@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -38,16 +39,17 @@ def scripts_on_disk() -> list[dict]:
     checking what the app reports about its revisions against facts it did not compute."""
     found = []
     for path in sorted((REPO_ROOT / "migrations" / "versions").glob("[0-9]*.py")):
-        number, slug = path.stem.split("_", 1)
+        number = path.stem.split("_", 1)[0]
         text = path.read_text()
+        title = text.split('"""')[1].strip().splitlines()[0]  # the docstring's first line
         revises = re.search(r"^Revises: ?(.*)$", text, re.M).group(1).strip()
         created = re.search(r"^Create Date: (.+)$", text, re.M).group(1).strip()
         found.append(
             {
                 "id": number,
-                "message": slug.replace("_", " "),
+                "message": title,
                 "down_revisions": [revises] if revises else [],
-                "created": created.replace(" ", "T"),
+                "created": datetime.fromisoformat(created),
             }
         )
     return found

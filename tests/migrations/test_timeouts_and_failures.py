@@ -75,9 +75,9 @@ def test_a_lock_timeout_is_retried_then_fails_naming_migration_and_blocker(datab
     assert revision_of(database_url) == {HEAD}
 
 
-def test_the_documented_defaults_retry_after_2_4_and_8_seconds(app):
+def test_the_documented_defaults_retry_after_2_4_and_8_seconds():
     """README's table: 5 s lock timeout, 300 s statement timeout, 3 retries from 2 s."""
-    assert Limits.from_config(app.config) == Limits(
+    assert Limits.from_config(make_app("sqlite://").config) == Limits(
         wait_timeout=300, lock_timeout=5, statement_timeout=300, lock_retries=3, retry_delay=2
     )
 

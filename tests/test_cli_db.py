@@ -114,13 +114,15 @@ def test_offline_sql_for_sqlite_uses_sqlite_types(tmp_path):
 
 @pytest.fixture
 def scratch(tmp_path):
-    """A copy of the app package, migrations/ and wsgi.py; `flask` there imports the copy."""
+    """A copy of the app package, migrations/, wsgi.py and pyproject.toml (Alembic's settings);
+    `flask` and `alembic` there import the copy."""
     root = tmp_path / "project"
     root.mkdir()
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(REPO_ROOT / "pixcrawler", root / "pixcrawler", ignore=ignore)
     shutil.copytree(REPO_ROOT / "migrations", root / "migrations", ignore=ignore)
     shutil.copy(REPO_ROOT / "wsgi.py", root / "wsgi.py")
+    shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
     return root
 
 

@@ -23,7 +23,7 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from flask import Flask, current_app, g
 
-from pixcrawler.database import sqlite
+from pixcrawler.database import sqlite, sqlite_offline
 from pixcrawler.database.errors import first_line
 from pixcrawler.database.migration_guard import Limits, MigrationGuard
 from pixcrawler.database.migration_lock import runner_lock
@@ -96,7 +96,11 @@ def _run_offline(context) -> None:
         options["url"] = url
     else:
         options["dialect_name"] = dialect_name
-    context.configure(literal_binds=True, **options)
+    options["literal_binds"] = True
+    if dialect_name == "sqlite":  # batch operations need a table to copy: see sqlite_offline
+        sqlite_offline.run_migrations(context, options)
+        return
+    context.configure(**options)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import click
 import sqlalchemy as sa
 from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
@@ -170,7 +171,8 @@ def _run_guarded(context, connection: sa.Connection, guard: MigrationGuard) -> N
     options = context_options(connection.dialect.name)
     options["on_version_apply"] = [*options.get("on_version_apply", ()), guard.on_version_apply]
     # A caller's own open transaction (a connection handed over) is theirs to end.
-    is_sqlite = connection.dialect.name == "sqlite" and not _caller_transaction(connection)
+    in_caller_transaction = connection.in_transaction()
+    is_sqlite = connection.dialect.name == "sqlite" and not in_caller_transaction
     if is_sqlite:
         # Batch mode recreates tables; with enforcement on, dropping the old copy would cascade.
         connection.commit()
@@ -180,6 +182,8 @@ def _run_guarded(context, connection: sa.Connection, guard: MigrationGuard) -> N
     try:
         context.configure(connection=connection, **options)
         guard.attach(context.get_context())
+        if in_caller_transaction:
+            stay_in_caller_transaction(context.get_context())
 
         def migrate() -> None:
             with context.begin_transaction():
@@ -195,18 +199,36 @@ def _run_guarded(context, connection: sa.Connection, guard: MigrationGuard) -> N
             sqlite.set_foreign_keys(connection, True)
 
 
-def _caller_transaction(connection: sa.Connection) -> bool:
-    """Whether a SQLite connection came inside its caller's transaction (pytest-alembic's
-    downgrade test holds one open). SQLite ignores the foreign-key switch inside a transaction,
-    so enforcement stays as the caller set it; say so when a batch could then cascade."""
-    if not connection.in_transaction():
-        return False
-    if connection.exec_driver_sql("PRAGMA foreign_keys").scalar():
+def stay_in_caller_transaction(migration_context: MigrationContext) -> None:
+    """A caller that hands over a connection inside its own transaction (pytest-alembic's
+    downgrade test rolls each step back) wants every statement in that transaction. So an
+    autocommit block runs inside it, and an index is built without CONCURRENTLY, which
+    PostgreSQL allows only outside a transaction. On SQLite the foreign-key switch is ignored
+    inside a transaction: enforcement stays as the caller set it."""
+    migration_context.autocommit_block = nullcontext  # type: ignore[method-assign]
+    impl = migration_context.impl
+    for name in ("create_index", "drop_index"):
+        setattr(impl, name, _not_concurrently(getattr(impl, name)))
+    connection = migration_context.connection
+    if (
+        connection.dialect.name == "sqlite"
+        and connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    ):
         log.warning(
             "foreign keys stay on: the connection was handed over inside a transaction, so a "
             "batch operation that recreates a table would cascade into its child rows"
         )
-    return True
+
+
+def _not_concurrently(method):
+    def call(index: sa.Index, **kw: Any) -> Any:
+        options = index.dialect_options["postgresql"]
+        if options.get("concurrently"):
+            log.info("%s without CONCURRENTLY, inside the caller's transaction", index.name)
+            options["concurrently"] = False
+        return method(index, **kw)
+
+    return call
 
 
 def check_sqlite_foreign_keys(connection: sa.Connection) -> None:

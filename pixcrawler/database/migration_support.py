@@ -139,8 +139,9 @@ def connect(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield connection
 
 
-# Alembic's work functions for `flask db current`, `check` and autogenerate: they only read,
-# so they never wait for (or hold up) a runner. Every other command takes the lock.
+# Alembic's work functions for `current`, `history`, `check`, `revision` (autogenerate or not)
+# and `merge`: they only read the database, so they never wait for (or hold up) a runner.
+# Every other command takes the lock.
 READ_ONLY_WORK = frozenset(
     {"display_version", "retrieve_migrations", "nothing", "_display_current_history"}
 )

@@ -11,17 +11,26 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, redirect
+from werkzeug.wrappers import Response
 
 ADMIN_URL = "/admin"
 
 
 def register_admin(app: Flask) -> None:
-    """The web-facing parts: the probes now, the admin (and its login) on the first request."""
+    """The web-facing parts: the probes and `/` now, the admin (and its login) on the first
+    request."""
     from pixcrawler.probes import bp as probes
 
     app.register_blueprint(probes)
+    app.add_url_rule("/", "home", home)
     app.wsgi_app = LazyAdminLoader(app, app.wsgi_app)  # type: ignore[method-assign]
+
+
+def home() -> Response:
+    """The URL `flask run` prints: the admin, which sends a visitor who is not logged in on
+    to its login page."""
+    return redirect(f"{ADMIN_URL}/")
 
 
 class LazyAdminLoader:

@@ -111,8 +111,16 @@ def column_decoder(column: sa.Column) -> Callable[[Any], Any]:
     a million-row load calls it for every value)."""
     column_type = _type_of(column)
     if isinstance(column_type, sa.JSON):
-        # null means SQL NULL, as dumpdata writes it; the JSON type would store JSON 'null'.
-        return lambda value: sa.null() if value is None else value
+
+        def json_value(value: Any) -> Any:
+            # null means SQL NULL, as dumpdata writes it; the JSON type would store JSON 'null'.
+            if value is None:
+                return sa.null()
+            if _has_nul(value):  # PostgreSQL's jsonb refuses \u0000 too
+                raise _nul(column)
+            return value
+
+        return json_value
 
     def checked(accept: Callable[[Any], Any], expected: str) -> Callable[[Any], Any]:
         def decode(value: Any) -> Any:
@@ -120,6 +128,8 @@ def column_decoder(column: sa.Column) -> Callable[[Any], Any]:
                 return None
             try:
                 return accept(value)
+            except FixtureError:
+                raise
             except (ValueError, TypeError):
                 raise _bad(column, value, expected) from None
 
@@ -140,7 +150,11 @@ def column_decoder(column: sa.Column) -> Callable[[Any], Any]:
             value = _exactly(str, value)
             # SQLite would store an over-long string silently; PostgreSQL would refuse it.
             if length is not None and len(value) > length:
-                raise FixtureError(f"value for {column.name!r} is longer than {length}")
+                raise FixtureError(
+                    f"value for {column.name!r} is longer than {length} characters ({len(value)})"
+                )
+            if "\x00" in value:  # PostgreSQL text cannot hold it; SQLite would keep it
+                raise _nul(column)
             return value
 
         return checked(text, "a string")
@@ -159,6 +173,20 @@ def _aware_datetime(value: Any) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError
     return parsed
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _nul(column: sa.Column) -> FixtureError:
+    return FixtureError(f"value for {column.name!r} contains a NUL character (\\u0000)")
 
 
 def _bad(column: sa.Column, value: Any, expected: str) -> FixtureError:

@@ -70,6 +70,14 @@ def test_revision_detail_shows_its_doc_and_sql(admin_app, admin, dialect):
     assert html.escape(doc.splitlines()[0]) in page
 
 
+def test_a_sqlite_batch_revision_shows_its_table_copy(admin):
+    """004 recreates profiles on SQLite; offline, the copy comes from a scratch database."""
+    page = admin.get("/admin/migrations/004?dialect=sqlite").get_data(as_text=True)
+    assert '<pre class="border p-2" id="revision-sql">' in page
+    assert "CREATE TABLE _alembic_tmp_profiles" in page
+    assert "ALTER TABLE _alembic_tmp_profiles RENAME TO profiles;" in page
+
+
 def test_unknown_revision_or_dialect_is_404(admin):
     assert admin.get("/admin/migrations/999").status_code == 404
     assert admin.get("/admin/migrations/001?dialect=oracle").status_code == 404

@@ -123,6 +123,21 @@ BROKEN = {
         profile("0c4e07c4-96f3-4a4e-b2a4-7c3f4b8d9e10", email="ada@example.com"),
         "record 4 (profiles): constraint violation: ",
     ),
+    "NUL in a string": (
+        project(103, description="before\u0000after"),
+        "record 4 (projects): value for 'description' contains a NUL character (\\u0000)",
+    ),
+    "NUL in a JSON value": (
+        {
+            "table": "crawl_jobs",
+            "row": {"id": 900, "project_id": 101, "name": "job", "keywords": ["a\u0000b"]},
+        },
+        "record 4 (crawl_jobs): value for 'keywords' contains a NUL character",
+    ),
+    "string longer than its column": (
+        profile("0c4e07c4-96f3-4a4e-b2a4-7c3f4b8d9e10", email="x" * 288 + "@example.com"),
+        "record 4 (profiles): value for 'email' is longer than 255 characters (300)",
+    ),
     "malformed line": (
         '{"table": "projects", "row": {"id": 103,',
         "record 4: malformed JSON",

@@ -138,12 +138,14 @@ def test_read_only_commands_never_wait_for_the_lock(database_url, server):
     try:
         current = run_flask("db", "current", database_url=database_url, env=env)
         check = run_flask("db", "check", database_url=database_url, env=env)
+        history = run_flask("db", "history", database_url=database_url, env=env)
         stamp = run_flask("db", "stamp", "003", database_url=database_url, env=env)
     finally:
         release(holder)
     assert current.returncode == 0 and f"{HEAD} (head)" in current.stdout, current.stderr
     assert check.returncode == 0, check.stderr
-    assert "waiting" not in current.stderr + check.stderr
+    assert history.returncode == 0 and "<base> -> 001" in history.stdout, history.stderr
+    assert "waiting" not in current.stderr + check.stderr + history.stderr
     assert stamp.returncode == 1 and "waiting for another" in stamp.stderr  # stamp writes
     assert revision_of(database_url) == {HEAD}
 

@@ -21,9 +21,14 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 def app_context():
     if has_app_context():
         return nullcontext()
-    from pixcrawler import create_app
+    from pixcrawler import ConfigError, create_app
 
-    return create_app().app_context()
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        # As under `flask` (wsgi.py): a setting to fix is one line, not a traceback.
+        raise SystemExit(f"Error: {exc}") from None
+    return app.app_context()
 
 
 with app_context():

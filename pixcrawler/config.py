@@ -50,6 +50,12 @@ class Config:
     MIGRATION_LOCK_RETRIES = 3  # retries of a migration after a lock timeout
     MIGRATION_RETRY_DELAY = 2  # first pause before a retry; doubles each time
     ALLOW_DOWNGRADE = False  # production downgrades without asking (PIXCRAWLER_ALLOW_DOWNGRADE=1)
+    # Who gets into the admin (README, "Who gets in"); durations in seconds.
+    ADMIN_SESSION_IDLE_TIMEOUT = 2 * 60 * 60  # a session ends after this long without a request
+    ADMIN_SESSION_LIFETIME = 12 * 60 * 60  # and this long after its login, whatever happens
+    LOGIN_RATE_LIMIT = "10 per minute"  # login POSTs per client address (Flask-Limiter notation)
+    RATELIMIT_STORAGE_URI = "memory://"  # per process; e.g. redis://host:6379 for several workers
+    TRUSTED_PROXY_COUNT = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
 
 
 class DevelopmentConfig(Config):

@@ -6,6 +6,8 @@ Cheap to import and to run: the command line builds the app too.
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Flask, Response, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -30,13 +32,31 @@ def register_web(app: Flask) -> None:
 def refuse_bad_bytes() -> None:
     """A NUL or a byte that is not UTF-8 in the path, a query parameter or a form field is the
     client's mistake (400), caught before anything reaches the database, which would fail on
-    it (PostgreSQL refuses NUL in text). Werkzeug decodes invalid UTF-8 as U+FFFD."""
+    it (PostgreSQL refuses NUL in text).
+
+    Werkzeug keeps an undecodable %-escape as its text in query strings and urlencoded bodies,
+    so those are checked as raw bytes; it turns bad bytes in the path and in multipart fields
+    into U+FFFD.
+    """
+    raw = [request.query_string]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        raw.append(request.get_data(cache=True))  # Werkzeug parses the form from this copy
     texts = [request.path]
     for source in (request.args, request.form):
         for key, values in source.lists():
             texts += [key, *values]
-    if any("\x00" in text or "\ufffd" in text for text in texts):
+    if not all(is_utf8(unquote_to_bytes(data)) for data in raw) or any(
+        "\x00" in text or "\ufffd" in text for text in texts
+    ):
         abort(400, BAD_BYTES)
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def add_security_headers(response: Response) -> Response:

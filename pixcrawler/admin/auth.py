@@ -215,6 +215,7 @@ def init_auth(app: Flask) -> None:
     # One limiter per app (its counters live in it), keyed by the client address; the limit
     # is read from the config on each request, so tests and operators can change it.
     limiter = Limiter(get_remote_address, app=app)
+    app.extensions["pixcrawler_limiter"] = limiter  # the route limit holds it only weakly
     limit = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
     app.view_functions["accounts.login"] = limit(login)
     app.before_request(guard_admin_paths)

@@ -132,13 +132,14 @@ def login() -> ResponseReturnValue:
         try:
             profiles = preload_profile(email)  # noqa: F841  (kept alive for the service)
             result = accounts.authenticate(email, password, now)
+            entry = sessions.remembered(result.account, now) if result.account else None
             db.session.commit()  # keeps the failure count and lockout, or the last login time
         except sa.exc.DBAPIError:
             db.session.rollback()
             flash(NO_ACCOUNTS, "error")
             return render_template("admin/login.html", form=form, next=target), 503
-        if result.account is not None:
-            user = sessions.start(result.account, now)
+        if entry is not None:
+            user = sessions.start(entry)
             session.clear()  # a fresh session: nothing from before the login survives
             login_user(user)
             session[SESSION_ID_KEY] = user.session_id

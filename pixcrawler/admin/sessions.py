@@ -100,21 +100,27 @@ def password_mark(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()
 
 
-def start(account: AdminAccount, now: datetime) -> AdminUser:
-    """The session of a login that just succeeded.
-
-    Stored in `admin_sessions` when the table is there; otherwise (a schema below 005) it
-    lives in this process's memory only, and stays unverified (read-only) until it ends.
-    """
-    entry = Remembered(
+def remembered(account: AdminAccount, now: datetime) -> Remembered:
+    """What a login that just succeeded will remember, read before the login's commit expires
+    the account (reloading it then would select every column of `profiles`, which a pending
+    migration may not have added yet)."""
+    return Remembered(
         account.profile_id,
         account.profile.email,
         password_mark(account.password_hash),
         created_at=now,
         last_seen_at=now,
     )
+
+
+def start(entry: Remembered) -> AdminUser:
+    """The session of a login that just succeeded.
+
+    Stored in `admin_sessions` when the table is there; otherwise (a schema below 005) it
+    lives in this process's memory only, and stays unverified (read-only) until it ends.
+    """
     try:
-        session_id = admin_sessions.open_session(account.profile_id, now, lifetime())
+        session_id = admin_sessions.open_session(entry.profile_id, entry.created_at, lifetime())
         db.session.commit()
         verified = True
     except sa.exc.DBAPIError:

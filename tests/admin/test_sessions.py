@@ -261,3 +261,12 @@ def test_a_new_password_ends_a_session_kept_only_in_memory(schema_app):
     )
     assert result.exit_code == 0, result.output
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_login_works_while_a_pending_migration_adds_a_column_to_profiles(schema_app):
+    """At 003 `profiles` lacks 004's `tier`: the login reads only the columns it needs."""
+    app = schema_app
+    with app.app_context():
+        downgrade(revision="003")
+    client = logged_in(app)
+    assert client.get("/admin/").status_code == 200

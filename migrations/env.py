@@ -26,9 +26,14 @@ if config.attributes.get("configure_logging", True):
 def app_context():
     if has_app_context():
         return nullcontext()
-    from pixcrawler import create_app
+    from pixcrawler import ConfigError, create_app
 
-    return create_app().app_context()
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        # As under `flask` (wsgi.py): a setting to fix is one line, not a traceback.
+        raise SystemExit(f"Error: {exc}") from None
+    return app.app_context()
 
 
 with app_context():

@@ -10,6 +10,7 @@ from pixcrawler.cli import register_commands
 from pixcrawler.config import load_config
 from pixcrawler.database import migration_support, sqlite
 from pixcrawler.extensions import db, migrate
+from pixcrawler.web import register_web
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_shell_context(app)
     register_commands(app)
     register_admin(app)
+    register_web(app)
     return app
 
 

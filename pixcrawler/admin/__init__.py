@@ -1,8 +1,9 @@
 """The admin UI: migration state first, then the data behind it.
 
 This module stays cheap to import because `create_app` imports it for every `flask` command:
-`register_admin` only installs a loader, and Flask-Admin, Flask-Login and Flask-WTF are imported
-when the app serves its first request (`init_admin`). The command line never pays for them.
+`register_admin` only installs a loader, and Flask-Admin, Flask-Login, Flask-WTF and Flask-Limiter
+are set up when the app serves its first request (`init_admin`). The command line never imports
+the first three (Flask itself imports Flask-Limiter for its `flask limiter` plugin command).
 """
 
 from __future__ import annotations

@@ -9,10 +9,11 @@ Dumps are deterministic: tables in foreign-key order, rows by primary key, times
 ISO 8601 with their offset, JSON values with sorted keys. Dumping a loaded dump gives the same
 bytes, on SQLite and PostgreSQL alike.
 
-Which tables: every model table, `admin_accounts` included, so that a restore keeps the admin
-logins (the hashes are salted werkzeug hashes, never passwords; the file is still created
-owner-only, 0600). `alembic_version` is never dumped nor loaded: it describes the schema, which
-`flask db upgrade` owns, not data.
+Which tables: every model table but `admin_sessions` (`app_tables.STATE_TABLES`: a restore must
+never bring back a session that was logged out), `admin_accounts` included, so that a restore
+keeps the admin logins (the hashes are salted werkzeug hashes, never passwords; the file is
+still created owner-only, 0600). `alembic_version` is never dumped nor loaded: it describes the
+schema, which `flask db upgrade` owns, not data.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from pixcrawler.database.errors import first_line
 from pixcrawler.extensions import db
-from pixcrawler.services.app_tables import app_tables, require_schema
+from pixcrawler.services.app_tables import data_tables, require_schema
 from pixcrawler.services.bulk_insert import insert_rows
 from pixcrawler.services.sequences import advance_sequences
 
@@ -52,7 +53,7 @@ class FixtureError(ValueError):
 
 def select_tables(names: Iterable[str] = ()) -> list[sa.Table]:
     """The named tables (all app tables when none), always in foreign-key order."""
-    tables = app_tables()
+    tables = data_tables()
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return tables
@@ -336,7 +337,7 @@ class _Loader:
         progress: Callable[[int], None] | None,
     ):
         self.connection = connection
-        self.tables = {table.name: table for table in app_tables()}
+        self.tables = {table.name: table for table in data_tables()}
         self.confirm_overwrite = confirm_overwrite
         self.progress = progress
         self.confirmed = False

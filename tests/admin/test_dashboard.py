@@ -4,7 +4,10 @@ every state a database can be in; the probes and the JSON say the same."""
 from __future__ import annotations
 
 import re
+import secrets
 
+import pytest
+import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from pixcrawler.extensions import db
@@ -12,6 +15,7 @@ from pixcrawler.services.migrations import migration_state
 from tests.admin.helpers import (
     EMAIL,
     PASSWORD,
+    add_superuser,
     cli_current_lines,
     dashboard_lines,
     data_attr,
@@ -142,7 +146,7 @@ def test_api_gives_the_dashboards_facts(admin_app, admin):
     assert body == state.as_dict()
     assert body["status"] == "up to date"
     assert body["drift"] == []
-    assert "password" not in body["database"] or "***" in body["database"]
+    assert body["database"] == state.database  # masked by the one `mask` (see below)
 
 
 def test_upgrade_to_head_from_python_reads_the_same(admin_app):
@@ -151,3 +155,63 @@ def test_upgrade_to_head_from_python_reads_the_same(admin_app):
         before = migration_state().current
         upgrade()
         assert migration_state().current == before
+
+
+def url_with_password(server_url: str, role: str, secret: str, form: str) -> str:
+    """The same database, with the role's password where DATABASE_URL can carry it."""
+    url = sa.engine.make_url(server_url).set(username=role)
+    if form == "userinfo":
+        return url.set(password=secret).render_as_string(hide_password=False)
+    if form == "query":
+        return url.update_query_dict({"password": secret}).render_as_string(hide_password=False)
+    dsn = f"user={role} password={secret}"  # libpq's key/value form, which psycopg2 takes
+    return url.set(username=None).update_query_dict({"dsn": dsn}).render_as_string(False)
+
+
+@pytest.mark.only_backend("postgresql")
+@pytest.mark.parametrize("form", ["userinfo", "query", "dsn"])
+def test_the_database_password_is_never_shown(postgres, backend, form):
+    """A role with a real password, in each form: absent from every page that shows the URL."""
+    secret = f"Pw-{secrets.token_hex(8)}"
+    role = f"pixcrawler_test_{secrets.token_hex(4)}"
+    url = postgres.create()
+    name = sa.engine.make_url(url).database
+    with postgres.admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD '{secret}'")
+        connection.exec_driver_sql(f'ALTER DATABASE "{name}" OWNER TO {role}')
+    app = make_app(url_with_password(url, role, secret, form))
+    try:
+        with app.app_context():
+            upgrade()
+            assert db.session.execute(sa.text("SELECT current_user")).scalar() == role
+            db.session.remove()
+        add_superuser(app)
+        client = app.test_client()
+        assert login(client).status_code == 302
+        dashboard = client.get("/admin/").get_data(as_text=True)
+        api = client.get("/admin/api/migrations").get_json()
+        assert "***" in api["database"] and "***" in dashboard
+        for page in ("/admin/", "/admin/api/migrations", "/admin/migrations/", "/readyz"):
+            assert secret not in client.get(page).get_data(as_text=True), page
+        result = app.test_cli_runner().invoke(args=["check", "--deploy"])
+        assert secret not in result.output
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        postgres.drop(url)
+        with postgres.admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+
+
+def test_the_password_of_an_unreachable_database_is_never_shown():
+    secret = f"Pw-{secrets.token_hex(8)}"
+    app = make_app(f"postgresql://u:{secret}@127.0.0.1:1/pix?password={secret}")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert secret not in response.get_data(as_text=True)
+    for args in (["db", "current"], ["check"], ["showmigrations"]):
+        result = app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 1, result.output
+        assert secret not in result.output, args
+    assert "u:***@127.0.0.1:1/pix?password=***" in result.output

@@ -4,6 +4,7 @@ the migration checks on every state of the schema, and the `--deploy` settings c
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,9 @@ def production_app(head_database_url):
         ("pixcrawler-testing-key", "security.E002"),
         ("too-short-but-random-9f8", "security.E003"),
         ("a" * 40, "security.E003"),
+        ("password" * 5, "security.E003"),
+        ("password" * 4 + "1", "security.E003"),
+        (secrets.token_urlsafe(48), None),
         (STRONG_KEY, None),
         (STRONG_KEY.encode(), None),
     ],
@@ -196,6 +200,17 @@ def test_debug_mode_is_an_error(production_app):
     production_app.debug = True
     [finding] = checks.check_debug(production_app)
     assert (finding.id, finding.level) == ("security.E004", "error")
+
+
+def test_pixcrawler_debug_in_the_environment_is_an_error(production_app, monkeypatch):
+    """`flask` resets app.debug after loading the app; a WSGI server would keep it on."""
+    monkeypatch.setenv("PIXCRAWLER_DEBUG", "true")
+    result = production_app.test_cli_runner().invoke(args=["check", "--deploy", "--json"])
+    assert result.exit_code == 1
+    assert "security.E004" in [finding["id"] for finding in json.loads(result.output)]
+    monkeypatch.setenv("PIXCRAWLER_DEBUG", "false")
+    result = production_app.test_cli_runner().invoke(args=["check", "--deploy", "--json"])
+    assert "security.E004" not in [finding["id"] for finding in json.loads(result.output)]
 
 
 def test_the_embedded_sqlite_default_is_an_error(production_app, tmp_path):

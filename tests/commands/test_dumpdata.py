@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from pixcrawler.extensions import db
+from pixcrawler.services import accounts, admin_sessions
+from pixcrawler.services.app_tables import STATE_TABLES
+from tests.admin.helpers import EMAIL, PASSWORD
 from tests.commands.cli_helpers import ok, one_error_line, run_in_terminal
 from tests.commands.data_helpers import counts, head_cli
 
@@ -52,7 +56,7 @@ def test_json_format_with_indent_to_a_file(migrated_app, head_database_url, tmp_
     ok(run("seed", *SMALL))
     target = tmp_path / "dump.json"
     result = ok(run("dumpdata", "-o", str(target), "--indent", "2"))
-    written = counts(migrated_app)
+    written = {n: c for n, c in counts(migrated_app).items() if n not in STATE_TABLES}
     total, tables = sum(written.values()), len(written)
     assert result.stdout == f"Dumped {total} rows from {tables} tables to {target}.\n"
     text = target.read_text("utf-8")
@@ -118,3 +122,26 @@ def test_help_has_examples(migrated_app):
         "flask dumpdata -o fixtures.jsonl" in ok(runner.invoke(args=["dumpdata", "--help"])).output
     )
     assert "flask loaddata fixtures.jsonl" in ok(runner.invoke(args=["loaddata", "--help"])).output
+
+
+def test_admin_sessions_are_never_dumped_nor_loaded(migrated_app, tmp_path):
+    """A restore must never bring back a session that was logged out (or its digest)."""
+    with migrated_app.app_context():
+        account = accounts.create_superuser(EMAIL, PASSWORD)
+        life = admin_sessions.Lifetime(idle=timedelta(hours=2), absolute=timedelta(hours=12))
+        admin_sessions.open_session(account.profile_id, datetime.now(UTC), life)
+        db.session.commit()
+        admin = str(account.profile_id)
+    runner = migrated_app.test_cli_runner()
+    dump = tmp_path / "dump.jsonl"
+    result = runner.invoke(args=["dumpdata", "-o", str(dump)])
+    assert result.exit_code == 0, result.output
+    tables = table_order([json.loads(line) for line in dump.read_text().splitlines()])
+    assert "admin_accounts" in tables and "admin_sessions" not in tables
+    line = one_error_line(runner.invoke(args=["dumpdata", "admin_sessions"]))
+    assert "unknown table 'admin_sessions'" in line
+    fixture = tmp_path / "sessions.jsonl"
+    record = {"id_digest": "a" * 64, "profile_id": admin}
+    fixture.write_text(json.dumps({"table": "admin_sessions", "row": record}) + "\n")
+    line = one_error_line(runner.invoke(args=["loaddata", str(fixture), "--no-input"]))
+    assert "unknown table 'admin_sessions'" in line

@@ -13,11 +13,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 
 from pixcrawler.database.migration_lock import LOCK_CLASS, LOCK_ID
 from tests.conftest import REPO_ROOT
 
-HEAD = "004"
+
+def _revisions() -> list[str]:
+    scripts = ScriptDirectory(str(REPO_ROOT / "migrations"))
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]
+
+
+REVISIONS = _revisions()  # oldest first, read from migrations/versions
+HEAD = REVISIONS[-1]
+NEXT = f"{int(HEAD) + 1:03d}"  # the id of a scratch revision added after head
 
 
 def flask_env(database_url: str, env: dict[str, str] | None = None) -> dict[str, str]:

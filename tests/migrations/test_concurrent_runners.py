@@ -19,6 +19,7 @@ from pixcrawler.database.migration_lock import LOCK_CLASS, LOCK_ID
 from tests.conftest import run_flask
 from tests.migrations.conftest import (
     HEAD,
+    REVISIONS,
     assert_one_line_error,
     migration_lock_holders,
     revision_of,
@@ -28,7 +29,10 @@ from tests.migrations.conftest import (
 )
 
 RUNNING = re.compile(r"Running upgrade (\w*) ?-> (\w+)")
-ALL_STEPS = {"-> 001", "001 -> 002", "002 -> 003", "003 -> 004"}
+ALL_STEPS = {
+    f"{before} -> {after}".strip()
+    for before, after in zip(["", *REVISIONS[:-1]], REVISIONS, strict=True)
+}
 
 
 def upgrade_concurrently(database_url: str, runners: int) -> tuple[list, Counter]:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from tests.conftest import run_flask
 from tests.migrations.conftest import (
     HEAD,
+    NEXT,
     assert_one_line_error,
     migration_lock_holders,
     revision_of,
@@ -108,15 +109,15 @@ def lock_waits_seen(server: sa.Engine) -> bool:
 
 @pytest.mark.only_backend("postgresql")
 def test_statement_timeout_stops_a_slow_statement(database_url, scratch_migrations):
-    scratch_migrations.add("005", "004", "sleep too long", "op.execute('SELECT pg_sleep(5)')")
+    scratch_migrations.add(NEXT, HEAD, "sleep too long", "op.execute('SELECT pg_sleep(5)')")
     env = {**scratch_migrations.env, "PIXCRAWLER_MIGRATION_STATEMENT_TIMEOUT": "0.5"}
     result = run_flask("db", "upgrade", database_url=database_url, env=env)
     assert result.returncode == 1
     assert_one_line_error(
         result.stderr,
-        "migration 005 (sleep too long) failed: canceling statement due to statement timeout",
+        f"migration {NEXT} (sleep too long) failed: canceling statement due to statement timeout",
         "statement: SELECT pg_sleep(5)",
-        "the database stays at revision 004",
+        f"the database stays at revision {HEAD}",
     )
 
 
@@ -129,16 +130,16 @@ op.execute('INSERT INTO no_such_table VALUES (1)')
 def test_a_failing_migration_rolls_back_alone_and_names_the_statement(
     database_url, scratch_migrations
 ):
-    scratch_migrations.add("005", "004", "break on purpose", BROKEN)
+    scratch_migrations.add(NEXT, HEAD, "break on purpose", BROKEN)
     result = run_flask("db", "upgrade", database_url=database_url, env=scratch_migrations.env)
     assert result.returncode == 1
-    assert "Running upgrade 003 -> 004" in result.stderr  # the good ones before it stay applied
+    assert f"-> {HEAD}, " in result.stderr  # the good ones before it stay applied
     assert_one_line_error(
         result.stderr,
-        "migration 005 (break on purpose) failed:",
+        f"migration {NEXT} (break on purpose) failed:",
         "no_such_table",
         "statement: INSERT INTO no_such_table VALUES (1)",
-        "the database stays at revision 004",
+        f"the database stays at revision {HEAD}",
     )
     assert revision_of(database_url) == {HEAD}
     assert "scratch_notes" not in table_names(database_url)  # its first statement rolled back
@@ -154,7 +155,7 @@ op.execute(f"SELECT pg_sleep({os.environ.get('SCRATCH_SLEEP', '0')})")
 def test_kill_9_mid_migration_leaves_a_clean_revision_and_a_free_lock(
     database_url, scratch_migrations, server
 ):
-    scratch_migrations.add("005", "004", "slow on purpose", SLOW)
+    scratch_migrations.add(NEXT, HEAD, "slow on purpose", SLOW)
     env = {**scratch_migrations.env, "SCRATCH_SLEEP": "60"}
     runner = start_flask("db", "upgrade", database_url=database_url, env=env)
     try:
@@ -171,7 +172,7 @@ def test_kill_9_mid_migration_leaves_a_clean_revision_and_a_free_lock(
     rerun = run_flask("db", "upgrade", database_url=database_url, env=scratch_migrations.env)
     assert rerun.returncode == 0, rerun.stderr
     assert "waiting" not in rerun.stderr
-    assert revision_of(database_url) == {"005"}
+    assert revision_of(database_url) == {NEXT}
 
 
 def sleeping_migration(server: sa.Engine) -> bool:

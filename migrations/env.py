@@ -21,9 +21,9 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 def app_context():
     if has_app_context():
         return nullcontext()
-    from pixcrawler import create_app
+    from pixcrawler import create_app_or_exit
 
-    return create_app().app_context()
+    return create_app_or_exit().app_context()
 
 
 with app_context():

@@ -127,6 +127,33 @@ def connect(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield connection
 
 
+# Where Alembic announces each migration context ("Context impl …", "Will assume … DDL.").
+CONTEXT_LOG = logging.getLogger("alembic.runtime.migration")
+
+
+class OneContextLine(logging.Filter):
+    """Of Alembic's two-line announcement keep "Will assume transactional DDL.", which tells
+    that a failing migration rolls back; the backend's name ("Context impl SQLiteImpl.") is
+    already known from DATABASE_URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Context impl %s."
+
+
+ONE_CONTEXT_LINE = OneContextLine()
+
+
+@contextmanager
+def quiet(logger: logging.Logger) -> Iterator[None]:
+    """Nothing under WARNING from `logger` for a moment."""
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 # Alembic's work functions for `flask db current`, `check` and autogenerate: they only read,
 # so they never wait for (or hold up) a runner. Every other command takes the lock.
 READ_ONLY_WORK = frozenset({"display_version", "retrieve_migrations", "nothing"})
@@ -144,8 +171,10 @@ def _run_on(context, connection: sa.Connection) -> None:
 
 
 def _reads_only(context, connection: sa.Connection) -> bool:
-    """Whether this run only reads (the command's work function tells; configured again later)."""
-    context.configure(connection=connection)
+    """Whether this run only reads (the command's work function tells; configured again later,
+    so this first context does not announce itself)."""
+    with quiet(CONTEXT_LOG):
+        context.configure(connection=connection)
     work = context.get_context().opts.get("fn")
     return getattr(work, "__name__", None) in READ_ONLY_WORK
 
@@ -221,6 +250,7 @@ def next_revision_id(scripts: ScriptDirectory) -> str:
 def register(app: Flask) -> None:
     """Adjust Flask-Migrate's `db` group: numbered merges, `downgrade -1` as people type it,
     confirmed production downgrades, and `flask db lint`."""
+    CONTEXT_LOG.addFilter(ONE_CONTEXT_LINE)  # the same object: added once per process
     group = app.cli.commands["db"]
     adjusted = copy.copy(group)  # Flask-Migrate's group object is shared; leave it untouched
     adjusted.commands = dict(group.commands)

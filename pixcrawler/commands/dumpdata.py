@@ -17,7 +17,8 @@ from pixcrawler.services.app_tables import SchemaMissingError
 
 def dump_to_stdout(options: dict) -> fixtures.DumpResult:
     """Dump as UTF-8 with \\n line ends whatever the locale: the same bytes as with -o."""
-    stream = io.TextIOWrapper(click.get_binary_stream("stdout"), encoding="utf-8", newline="\n")
+    sys.stdout.flush()
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
     try:
         return fixtures.dump(stream, **options)
     finally:

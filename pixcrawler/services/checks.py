@@ -19,7 +19,7 @@ from alembic.util import CommandError as AlembicError
 from flask import Flask, current_app
 
 from pixcrawler.config import DEVELOPMENT_SECRET_KEY, SQLITE_FILENAME, TestingConfig
-from pixcrawler.services.migrations import MigrationState, Status, migration_state
+from pixcrawler.services.migrations import DriftSkipped, MigrationState, migration_state
 
 ERROR = "error"
 WARNING = "warning"
@@ -130,21 +130,28 @@ def migration_findings(state: MigrationState) -> Iterable[Finding]:
             f"{len(state.pending)} migration(s) not applied ({what}): {ids}",
             "Run `flask db upgrade` (`flask showmigrations --plan` lists what it will run).",
         )
-    if state.status == Status.UP_TO_DATE:
-        if state.drift:
-            yield Finding(
-                "migrations.E004",
-                ERROR,
-                "the models and the database disagree: " + "; ".join(state.drift),
-                "Make a migration with `flask db migrate -m '<what changed>'` and review it, "
-                "or bring the models back in line with the schema.",
-            )
-    else:
+    if state.drift:
+        yield Finding(
+            "migrations.E004",
+            ERROR,
+            "the models and the database disagree: " + "; ".join(state.drift),
+            "Make a migration with `flask db migrate -m '<what changed>'` and review it, "
+            "or bring the models back in line with the schema.",
+        )
+    elif state.drift_skipped == DriftSkipped.NOT_AT_HEAD:
         yield Finding(
             "migrations.I001",
             INFO,
             "models were not compared with the database, which is not at the single head",
             "Fix the migration findings above, then run `flask check` again.",
+        )
+    elif state.drift_skipped == DriftSkipped.LOCKED:
+        yield Finding(
+            "migrations.W001",
+            WARNING,
+            f"models were not compared with the database: {DriftSkipped.LOCKED}",
+            "Run `flask check` again once that session is done "
+            "(`SELECT * FROM pg_locks WHERE NOT granted` shows who waits).",
         )
 
 

@@ -232,7 +232,8 @@ def check_database_backend(app: Flask) -> list[Finding]:
             Finding(
                 "database.E002",
                 ERROR,
-                "the database is the embedded SQLite file, used because DATABASE_URL is unset",
+                f"the database is the embedded SQLite file ({SQLITE_FILENAME} in the instance "
+                "folder), the default when DATABASE_URL is unset",
                 hint,
             )
         ]

@@ -205,6 +205,11 @@ def test_the_embedded_sqlite_default_is_an_error(production_app, tmp_path):
     production_app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{embedded}"
     [finding] = checks.check_database_backend(production_app)
     assert (finding.id, finding.level) == ("database.E002", "error")
+    # Named in DATABASE_URL or not, it is the same file; the message must not say "unset".
+    assert finding.message == (
+        "the database is the embedded SQLite file (pixcrawler.sqlite3 in the instance folder), "
+        "the default when DATABASE_URL is unset"
+    )
     production_app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'chosen.db'}"
     [finding] = checks.check_database_backend(production_app)
     assert (finding.id, finding.level) == ("database.W001", "warning")

@@ -106,7 +106,9 @@ def relative_name():
     """A relative SQLite name: the app puts it in the instance folder of the repo."""
     name = f"dbshell-{uuid.uuid4().hex[:8]}.sqlite3"
     yield name
-    for leftover in (REPO_ROOT / "instance" / name, REPO_ROOT / name, REPO_ROOT / "SELECT 6*7"):
+    instance = REPO_ROOT / "instance"
+    lock = instance / f"{name}.migration-lock"  # `flask db upgrade`'s runner lock file
+    for leftover in (instance / name, lock, REPO_ROOT / name, REPO_ROOT / "SELECT 6*7"):
         leftover.unlink(missing_ok=True)
 
 

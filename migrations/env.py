@@ -26,14 +26,9 @@ if config.attributes.get("configure_logging", True):
 def app_context():
     if has_app_context():
         return nullcontext()
-    from pixcrawler import ConfigError, create_app
+    from pixcrawler import create_app_or_exit
 
-    try:
-        app = create_app()
-    except ConfigError as exc:
-        # As under `flask` (wsgi.py): a setting to fix is one line, not a traceback.
-        raise SystemExit(f"Error: {exc}") from None
-    return app.app_context()
+    return create_app_or_exit().app_context()
 
 
 with app_context():

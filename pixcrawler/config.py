@@ -3,10 +3,12 @@
 import os
 import zlib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pixcrawler.database.urls import ConfigError, normalize_database_url
+from pixcrawler.env_settings import Seconds, load_prefixed_env
 
 __all__ = ["ConfigError", "load_config"]
 
@@ -33,7 +35,11 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 class Config:
-    """Defaults shared by every environment; no secrets here."""
+    """Defaults shared by every environment; no secrets here.
+
+    Each setting's type (its annotation, else its default) is how `PIXCRAWLER_<KEY>` is parsed
+    (see env_settings.py): `PIXCRAWLER_ALLOW_DOWNGRADE=off` is False, `=maybe` stops start-up.
+    """
 
     ENV_NAME = "development"
     SECRET_KEY: str | None = None
@@ -43,19 +49,35 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     MIGRATIONS_DIR = MIGRATIONS_DIR
-    # Safe migrations (README, "Migrations in production"); all in seconds, PIXCRAWLER_* in env.
-    MIGRATION_WAIT_TIMEOUT = 300  # how long a runner waits for another one to finish
-    MIGRATION_LOCK_TIMEOUT = 5  # PostgreSQL lock_timeout for each migration statement
-    MIGRATION_STATEMENT_TIMEOUT = 300  # PostgreSQL statement_timeout for each statement
+    # Safe migrations (README, "Migrations in production"); PIXCRAWLER_* in env.
+    MIGRATION_WAIT_TIMEOUT: Seconds = 300  # how long a runner waits for another one to finish
+    MIGRATION_LOCK_TIMEOUT: Seconds = 5  # PostgreSQL lock_timeout for each migration statement
+    MIGRATION_STATEMENT_TIMEOUT: Seconds = 300  # PostgreSQL statement_timeout for each statement
     MIGRATION_LOCK_RETRIES = 3  # retries of a migration after a lock timeout
-    MIGRATION_RETRY_DELAY = 2  # first pause before a retry; doubles each time
+    MIGRATION_RETRY_DELAY: Seconds = 2  # first pause before a retry; doubles each time
     ALLOW_DOWNGRADE = False  # production downgrades without asking (PIXCRAWLER_ALLOW_DOWNGRADE=1)
+    ADMIN_ALLOW_UPGRADE = False  # the admin's Migrations page may apply pending revisions
+
     # Who gets into the admin (README, "Who gets in"); durations in seconds.
-    ADMIN_SESSION_IDLE_TIMEOUT = 2 * 60 * 60  # a session ends after this long without a request
-    ADMIN_SESSION_LIFETIME = 12 * 60 * 60  # and this long after its login, whatever happens
+    # A session ends after this long without a request, and this long after its login.
+    ADMIN_SESSION_IDLE_TIMEOUT: Seconds = 2 * 60 * 60
+    ADMIN_SESSION_LIFETIME: Seconds = 12 * 60 * 60
     LOGIN_RATE_LIMIT = "10 per minute"  # login POSTs per client address (Flask-Limiter notation)
     RATELIMIT_STORAGE_URI = "memory://"  # per process; e.g. redis://host:6379 for several workers
     TRUSTED_PROXY_COUNT = 0  # proxies in front whose X-Forwarded-For/-Proto are believed
+
+    # Flask's own settings whose default, None, does not show their type.
+    DEBUG: bool | None
+    PROPAGATE_EXCEPTIONS: bool | None
+    TRAP_BAD_REQUEST_ERRORS: bool | None
+    TEMPLATES_AUTO_RELOAD: bool | None
+    MAX_CONTENT_LENGTH: int | None
+    SEND_FILE_MAX_AGE_DEFAULT: timedelta | None
+    SERVER_NAME: str | None
+    SESSION_COOKIE_DOMAIN: str | None
+    SESSION_COOKIE_PATH: str | None
+    TRUSTED_HOSTS: list[str] | None
+    SECRET_KEY_FALLBACKS: list[str] | None
 
 
 class DevelopmentConfig(Config):
@@ -90,8 +112,9 @@ def load_config(app, overrides: Mapping[str, Any] | None) -> None:
     """Fill `app.config` from the config class, the environment and `overrides`, then check it."""
     overrides = dict(overrides or {})
     env_name = overrides.pop("ENV_NAME", None) or os.environ.get("PIXCRAWLER_ENV")
-    app.config.from_object(config_class(env_name))
-    app.config.from_prefixed_env("PIXCRAWLER")
+    chosen = config_class(env_name)
+    app.config.from_object(chosen)
+    load_prefixed_env(app.config, chosen)
     if "SECRET_KEY" in os.environ:
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("DATABASE_URL"):

@@ -79,6 +79,22 @@ def test_an_unknown_revision_changes_nothing(flask_cli):
     assert ok(flask_cli("db", "current")).stdout.strip() == "001"
 
 
+CONTEXT_LINE = "INFO  [alembic.runtime.migration] Will assume transactional DDL."
+
+
+def test_one_context_line_and_errors_printed_as_readme_shows_them(flask_cli):
+    upgrade = ok(flask_cli("db", "upgrade")).stderr.splitlines()
+    assert upgrade[0] == CONTEXT_LINE
+    assert all("Running upgrade" in line for line in upgrade[1:]), upgrade
+    assert ok(flask_cli("db", "current")).stderr == CONTEXT_LINE + "\n"
+    refused = flask_cli("db", "upgrade", "nosuch")
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        CONTEXT_LINE,
+        "Error: Can't locate revision identified by 'nosuch'",
+    ]
+
+
 def test_an_unreachable_database_is_one_line():
     result = run_flask("db", "upgrade", database_url=UNREACHABLE)
     line = one_error_line(result)

@@ -83,7 +83,6 @@ def init_admin(app: Flask) -> Any:
         ValidationJob,
     )
 
-    app.config.setdefault("ADMIN_ALLOW_UPGRADE", False)
     app.register_error_handler(sa.exc.DBAPIError, database_error)
     admin = Admin(
         app,

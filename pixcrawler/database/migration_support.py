@@ -139,6 +139,33 @@ def connect(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield connection
 
 
+# Where Alembic announces each migration context ("Context impl …", "Will assume … DDL.").
+CONTEXT_LOG = logging.getLogger("alembic.runtime.migration")
+
+
+class OneContextLine(logging.Filter):
+    """Of Alembic's two-line announcement keep "Will assume transactional DDL.", which tells
+    that a failing migration rolls back; the backend's name ("Context impl SQLiteImpl.") is
+    already known from DATABASE_URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Context impl %s."
+
+
+ONE_CONTEXT_LINE = OneContextLine()
+
+
+@contextmanager
+def quiet(logger: logging.Logger) -> Iterator[None]:
+    """Nothing under WARNING from `logger` for a moment."""
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 # Alembic's work functions for `current`, `history`, `check`, `revision` (autogenerate or not)
 # and `merge`: they only read the database, so they never wait for (or hold up) a runner.
 # Every other command takes the lock.
@@ -162,8 +189,10 @@ def _run_on(context, connection: sa.Connection) -> None:
 
 
 def _work_name(context, connection: sa.Connection) -> str | None:
-    """The name of the command's work function (configured again, fully, later)."""
-    context.configure(connection=connection)
+    """The name of the command's work function (configured again, fully, later, so this first
+    context does not announce itself)."""
+    with quiet(CONTEXT_LOG):
+        context.configure(connection=connection)
     work = context.get_context().opts.get("fn")
     return getattr(work, "__name__", None)
 
@@ -285,6 +314,7 @@ def register(app: Flask) -> None:
     migrate = app.extensions["migrate"].migrate  # one object for every app: configure it once
     if read_project_settings not in migrate.configure_callbacks:
         migrate.configure(read_project_settings)
+    CONTEXT_LOG.addFilter(ONE_CONTEXT_LINE)  # the same object: added once per process
     group = app.cli.commands["db"]
     adjusted = copy.copy(group)  # Flask-Migrate's group object is shared; leave it untouched
     adjusted.commands = dict(group.commands)

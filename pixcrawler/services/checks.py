@@ -25,7 +25,7 @@ from pixcrawler.config import (
     SQLITE_FILENAME,
     secret_key_weakness,
 )
-from pixcrawler.services.migrations import MigrationState, Status, migration_state
+from pixcrawler.services.migrations import DriftSkipped, MigrationState, migration_state
 
 ERROR = "error"
 WARNING = "warning"
@@ -126,21 +126,28 @@ def migration_findings(state: MigrationState) -> Iterable[Finding]:
             f"{len(state.pending)} migration(s) not applied ({what}): {ids}",
             "Run `flask db upgrade` (`flask showmigrations --plan` lists what it will run).",
         )
-    if state.status == Status.UP_TO_DATE:
-        if state.drift:
-            yield Finding(
-                "migrations.E004",
-                ERROR,
-                "the models and the database disagree: " + "; ".join(state.drift),
-                "Make a migration with `flask db migrate -m '<what changed>'` and review it, "
-                "or bring the models back in line with the schema.",
-            )
-    else:
+    if state.drift:
+        yield Finding(
+            "migrations.E004",
+            ERROR,
+            "the models and the database disagree: " + "; ".join(state.drift),
+            "Make a migration with `flask db migrate -m '<what changed>'` and review it, "
+            "or bring the models back in line with the schema.",
+        )
+    elif state.drift_skipped == DriftSkipped.NOT_AT_HEAD:
         yield Finding(
             "migrations.I001",
             INFO,
             "models were not compared with the database, which is not at the single head",
             "Fix the migration findings above, then run `flask check` again.",
+        )
+    elif state.drift_skipped == DriftSkipped.LOCKED:
+        yield Finding(
+            "migrations.W001",
+            WARNING,
+            f"models were not compared with the database: {DriftSkipped.LOCKED}",
+            "Run `flask check` again once that session is done "
+            "(`SELECT * FROM pg_locks WHERE NOT granted` shows who waits).",
         )
 
 
@@ -224,7 +231,8 @@ def check_database_backend(app: Flask) -> list[Finding]:
             Finding(
                 "database.E002",
                 ERROR,
-                "the database is the embedded SQLite file, used because DATABASE_URL is unset",
+                f"the database is the embedded SQLite file ({SQLITE_FILENAME} in the instance "
+                "folder), the default when DATABASE_URL is unset",
                 hint,
             )
         ]

@@ -9,10 +9,11 @@ Dumps are deterministic: tables in foreign-key order, rows by primary key, times
 ISO 8601 with their offset, JSON values with sorted keys. Dumping a loaded dump gives the same
 bytes, on SQLite and PostgreSQL alike.
 
-Which tables: every model table but `admin_sessions` (`app_tables.STATE_TABLES`: a restore must
-never bring back a session that was logged out), `admin_accounts` included, so that a restore
-keeps the admin logins (the hashes are salted werkzeug hashes, never passwords; the file is
-still created owner-only, 0600). `alembic_version` is never dumped nor loaded: it describes the
+Which tables: never `admin_sessions` (`app_tables.STATE_TABLES`: a restore must not bring back
+a session that was logged out). The credential tables of DUMPED_ONLY_WHEN_NAMED
+(`admin_accounts`: salted password hashes) only when named: a dump made for a demo or a bug
+report must not carry them by accident. A named one is written to a file created owner-only
+(0600). `alembic_version` is never dumped nor loaded: it describes the
 schema, which `flask db upgrade` owns, not data.
 """
 
@@ -44,6 +45,10 @@ LOAD_BATCH_ROWS = 1_000
 READ_CHUNK_CHARS = 1 << 20
 
 
+# Tables a dump leaves out unless they are named on the command line: credentials.
+DUMPED_ONLY_WHEN_NAMED = frozenset({"admin_accounts"})
+
+
 class FixtureError(ValueError):
     """A fixture or a request the operator has to fix; the message is one line."""
 
@@ -52,11 +57,12 @@ class FixtureError(ValueError):
 
 
 def select_tables(names: Iterable[str] = ()) -> list[sa.Table]:
-    """The named tables (all app tables when none), always in foreign-key order."""
+    """The named tables, always in foreign-key order; with no names, every app table but the
+    credential ones (DUMPED_ONLY_WHEN_NAMED)."""
     tables = data_tables()
     wanted = list(dict.fromkeys(names))
     if not wanted:
-        return tables
+        return [table for table in tables if table.name not in DUMPED_ONLY_WHEN_NAMED]
     known = {table.name for table in tables}
     unknown = [name for name in wanted if name not in known]
     if unknown:
@@ -285,7 +291,7 @@ def dump_to_path(path: str, **kwargs: Any) -> DumpResult:
     target = Path(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
     try:
-        os.fchmod(handle, 0o600)  # admin_accounts holds password hashes
+        os.fchmod(handle, 0o600)  # a named admin_accounts holds password hashes
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             result = dump(out, **kwargs)
         os.replace(temporary, target)

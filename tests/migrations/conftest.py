@@ -34,6 +34,9 @@ def next_revision(revision: str) -> str:
     return f"{int(revision) + 1:03d}"
 
 
+NEXT = next_revision(HEAD)  # the id of the first scratch revision added after head
+
+
 def scripts_on_disk() -> list[dict]:
     """What the files in migrations/versions say, read as text (no Alembic, no app code): for
     checking what the app reports about its revisions against facts it did not compute."""

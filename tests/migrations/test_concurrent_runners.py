@@ -150,6 +150,7 @@ def test_read_only_commands_never_wait_for_the_lock(database_url, server, scratc
         migrate = run_flask(
             "db", "migrate", "-m", "x", database_url=database_url, env=scratch_migrations.env | env
         )
+        history = run_flask("db", "history", database_url=database_url, env=env)
         stamp = run_flask("db", "stamp", "003", database_url=database_url, env=env)
     finally:
         release(holder)
@@ -157,7 +158,8 @@ def test_read_only_commands_never_wait_for_the_lock(database_url, server, scratc
     assert check.returncode == 0, check.stderr
     assert migrate.returncode == 0, migrate.stderr
     assert "No changes in schema detected" in migrate.stderr
-    assert "waiting" not in current.stderr + check.stderr + migrate.stderr
+    assert history.returncode == 0 and "<base> -> 001" in history.stdout, history.stderr
+    assert "waiting" not in current.stderr + check.stderr + migrate.stderr + history.stderr
     assert stamp.returncode == 1 and "waiting for another" in stamp.stderr  # stamp writes
     assert revision_of(database_url) == {HEAD}
 

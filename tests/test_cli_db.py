@@ -432,9 +432,9 @@ def test_merge_without_revisions_joins_every_head_and_never_makes_a_root(databas
         assert result.stderr == f"Error: nothing to merge: one head, {top}\n"
         assert sorted(p.name for p in versions_dir.glob("*.py")) == before
 
-    first, second, merged = (f"{int(top) + n:03d}" for n in (1, 2, 3))
-    migrations.add(first, top, "branch a", "pass")
-    migrations.add(second, top, "branch b", "pass")
+    first = migrations.add("branch a", "pass", after=top)
+    second = migrations.add("branch b", "pass", after=top)
+    merged = f"{int(second) + 1:03d}"
     ok(flask_db(app, "merge", "-m", "Merge branches"))
     text = (versions_dir / f"{merged}_merge_branches.py").read_text()
     assert f"revision = '{merged}'" in text

@@ -153,7 +153,8 @@ class ScratchMigrations:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.head = HEAD
+        self.head = HEAD  # where the next revision goes, unless told `after`
+        self.last = HEAD  # the highest id so far: the next one is one more
         shutil.copytree(REPO_ROOT / "migrations", folder)
 
     @property
@@ -161,10 +162,10 @@ class ScratchMigrations:
         """Point a `flask` process at this copy (the MIGRATIONS_DIR config key)."""
         return {"PIXCRAWLER_MIGRATIONS_DIR": str(self.folder)}
 
-    def add(self, title: str, upgrade: str) -> str:
-        """Write the next revision after the scratch head, whose upgrade() body is `upgrade`;
-        returns its id (005 after the repository's 004)."""
-        revision, down_revision = next_revision(self.head), self.head
+    def add(self, title: str, upgrade: str, after: str | None = None) -> str:
+        """Write the next revision, whose upgrade() body is `upgrade`, after the scratch head
+        (or after `after`, which starts a branch); returns its id, the next number."""
+        revision, down_revision = next_revision(self.last), after or self.head
         body = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
         source = (
             f'"""{title}\n\nRevision ID: {revision}\nRevises: {down_revision}\n"""\n\n'
@@ -174,7 +175,9 @@ class ScratchMigrations:
             f"def upgrade():\n{body}\n\n\ndef downgrade():\n    pass\n"
         )
         (self.folder / "versions" / f"{revision}_scratch.py").write_text(source)
-        self.head = revision
+        self.last = revision
+        if after is None:
+            self.head = revision
         return revision
 
 

@@ -1,7 +1,8 @@
 """Does memory stay flat when `flask dumpdata` and `flask loaddata` move a million images?
 
 Both commands stream: dumpdata reads through a server-side cursor in primary-key order and
-writes record by record; loaddata parses one record at a time and inserts executemany batches.
+writes record by record; loaddata parses one record at a time and inserts batches (COPY on
+PostgreSQL, executemany on SQLite).
 This benchmark seeds N images, then runs dumpdata -> flush -> loaddata -> dumpdata, checks the
 two dumps are byte-identical, and prints each step's time and peak RSS. Run it for two sizes
 to see that the peak does not grow with the data:

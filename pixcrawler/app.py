@@ -1,5 +1,6 @@
 """The application factory: a table of contents of what an app is made of."""
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -7,9 +8,10 @@ from flask import Flask
 
 from pixcrawler.admin import register_admin
 from pixcrawler.cli import register_commands
-from pixcrawler.config import load_config
+from pixcrawler.config import ConfigError, load_config
 from pixcrawler.database import migration_support, sqlite
 from pixcrawler.extensions import db, migrate
+from pixcrawler.web import register_web
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -20,7 +22,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_shell_context(app)
     register_commands(app)
     register_admin(app)
+    register_web(app)
     return app
+
+
+def create_app_or_exit() -> Flask:
+    """The app of a process's entry point (`wsgi.py`, plain `alembic`): a configuration mistake
+    is the operator's, not a bug, so it ends the process with one `Error:` line (exit 1)."""
+    try:
+        return create_app()
+    except ConfigError as exc:
+        sys.exit(f"Error: {exc}")
 
 
 def register_extensions(app: Flask) -> None:

@@ -33,7 +33,11 @@ def readyz() -> ResponseReturnValue:
     }
     if state.at_head:
         return jsonify(body), 200
-    reason = f"{state.status}: {state.error}" if state.error else state.summary
-    if state.pending and not state.error:
+    reason = state.summary
+    if state.error:
+        reason = f"{state.status}: {state.error}"
+    elif state.unknown_current:
+        reason = f"{state.status}: at {', '.join(state.unknown_current)}, unknown to this code"
+    elif state.pending:
         reason = f"{state.summary}: " + ", ".join(r.id for r in state.pending)
     return jsonify({**body, "reason": reason}), 503

@@ -145,6 +145,30 @@ def run_flask(
     )
 
 
+def run_plain_alembic(
+    *args: str, database_url: str | None, cwd: Path = REPO_ROOT, env=None, timeout=120
+):
+    """`alembic ARGS` exactly as typed in the repo root: the console script, no `-c`, no
+    FLASK_APP. Without `database_url`, the app's default (the embedded SQLite)."""
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("FLASK_", "PIXCRAWLER_", "ALEMBIC_")) and k != "DATABASE_URL"
+    }
+    full_env["PIXCRAWLER_ENV"] = "testing"
+    if database_url is not None:
+        full_env["DATABASE_URL"] = database_url
+    full_env.update(env or {})
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("alembic")), *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def run_alembic(*args: str, database_url: str, env=None):
     """Plain `alembic -c migrations/alembic.ini …`: env.py must build the app itself."""
     return run_flask(*args, database_url=database_url, env=env, module="alembic")

@@ -10,12 +10,11 @@ import os
 import uuid
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from pixcrawler.database.urls import normalize_database_url
+from tests.skips import skip_unless_ci
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 PREFIX = "pixcrawler_test_"
 
 
@@ -37,9 +36,7 @@ def postgres_server_url() -> str:
 
 
 def _unavailable(reason: str):
-    if IN_CI:
-        pytest.fail(f"PostgreSQL tests must run under CI=true: {reason}", pytrace=False)
-    pytest.skip(reason)
+    skip_unless_ci("PostgreSQL", reason)
 
 
 class PostgresScratch:

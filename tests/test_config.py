@@ -1,15 +1,19 @@
 """The factory and its configuration: URLs, secrets, defaults, SQLite behaviour."""
 
+import os
+import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from pixcrawler import ConfigError, create_app
-from pixcrawler.config import DEVELOPMENT_SECRET_KEY, default_sqlite_url
-from pixcrawler.database.urls import normalize_database_url
+from pixcrawler.config import DEVELOPMENT_SECRET_KEY, default_sqlite_url, secret_key_weakness
+from pixcrawler.database.urls import mask, normalize_database_url
 from pixcrawler.extensions import db
-from tests.conftest import run_flask
+from tests.conftest import REPO_ROOT, run_flask
 
 
 @pytest.mark.parametrize(
@@ -54,6 +58,31 @@ def test_a_password_never_appears_in_the_malformed_url_message():
     assert "s3cret" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("postgresql://u:Pw-s3cret@h/app", "postgresql://u:***@h/app"),
+        ("postgresql://u@h/app?password=Pw-s3cret", "postgresql://u@h/app?password=***"),
+        (
+            "postgresql://u@h/app?sslmode=require&PASSWORD=Pw-s3cret&sslpassword=Pw-s3cret",
+            "postgresql://u@h/app?sslmode=require&PASSWORD=***&sslpassword=***",
+        ),
+        # libpq's key/value form inside the URL (psycopg2 takes `dsn`), and on its own.
+        (
+            "postgresql://h/app?dsn=user%3Du%20password%3DPw-s3cret%20sslmode%3Drequire",
+            "postgresql://h/app?dsn=user=u password=*** sslmode=require",
+        ),
+        ("host=h user=u password=Pw-s3cret dbname=app", "host=h user=u password=*** dbname=app"),
+        ("host=h password = 'Pw s3cret' dbname=app", "host=h password = *** dbname=app"),
+        ("postgresql://u:Pw-s3cret@h:port/app", "<unparseable URL>"),
+        ("sqlite:////srv/app.db", "sqlite:////srv/app.db"),
+    ],
+)
+def test_mask_hides_every_form_of_password(given, shown):
+    assert mask(given) == shown
+    assert "s3cret" not in mask(given)
+
+
 def test_database_url_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
     app = create_app({"ENV_NAME": "testing"})
@@ -87,10 +116,59 @@ def test_production_refuses_a_missing_or_default_secret_key(monkeypatch, secret)
         create_app({"ENV_NAME": "production", "SECRET_KEY": secret})
 
 
+WEAK_KEYS = [
+    "a" * 40,
+    "k" * 48,
+    "password" * 5,
+    "password" * 4 + "1",
+    "mysecretmysecretmysecretkey12345",
+    "0123456789" * 4,
+    "short-but-random-7Hq2",
+]
+
+
+@pytest.mark.parametrize("secret", WEAK_KEYS)
+def test_production_refuses_a_weak_secret_key(monkeypatch, secret):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY is weak"):
+        create_app({"ENV_NAME": "production", "SECRET_KEY": secret})
+
+
+def test_random_secret_keys_are_accepted():
+    for _ in range(200):
+        for key in (secrets.token_urlsafe(48), secrets.token_hex(32), secrets.token_hex(16)):
+            assert secret_key_weakness(key) is None, key
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "flask", "routes"],
+        ["-c", "import wsgi"],  # what a WSGI server does with `wsgi:app`
+        ["-m", "alembic", "-c", "migrations/alembic.ini", "current"],  # env.py builds the app
+    ],
+    ids=["flask", "wsgi", "alembic"],
+)
+def test_every_entry_point_refuses_a_weak_key_in_one_line(tmp_path, command):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
+    env.update(
+        PIXCRAWLER_ENV="production",
+        SECRET_KEY="password" * 5,
+        DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3",
+    )
+    result = subprocess.run(
+        [sys.executable, *command], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: SECRET_KEY is weak: it repeats itself"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
 def test_production_starts_with_a_real_secret_key_and_secure_cookies(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    key = secrets.token_urlsafe(48)
+    monkeypatch.setenv("SECRET_KEY", key)
     app = create_app({"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    assert app.config["SECRET_KEY"] == "k" * 48
+    assert app.config["SECRET_KEY"] == key
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -131,7 +209,7 @@ def test_sqlite_enforces_foreign_keys_on_every_connection(tmp_path):
 )
 def test_an_app_that_cannot_load_says_why_in_one_line(tmp_path, url, expected):
     result = run_flask("db", "upgrade", database_url=url)
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     assert "No such command" not in result.stderr

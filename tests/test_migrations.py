@@ -1,13 +1,15 @@
 """The migrations themselves, on SQLite and PostgreSQL: every revision up and down, the schema
 at head against the models and the issue's index list, and Alembic driven without `flask`."""
 
+import configparser
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from flask_migrate import downgrade, upgrade
 
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import migration_state, script_directory
+from pixcrawler.services.migrations import app_alembic_config, migration_state, script_directory
 from tests.conftest import REPO_ROOT, run_alembic
 
 # The seed's indexes plus one on every foreign key no other index leads with.
@@ -154,6 +156,28 @@ def test_plain_alembic_builds_the_app_itself(database_url):
     assert result.returncode == 0, result.stderr
     result = run_alembic("current", database_url=database_url)
     assert "(head)" in result.stdout
+
+
+def test_alembic_settings_are_kept_once_in_pyproject(app):
+    """migrations/alembic.ini names its folder only; every runner reads [tool.alembic]."""
+    ini = configparser.RawConfigParser()
+    ini.read(REPO_ROOT / "migrations" / "alembic.ini")
+    assert ini.options("alembic") == ["script_location"]
+    with app.app_context():
+        config = app_alembic_config()  # what flask db uses
+    assert config.toml_file_name == str(REPO_ROOT / "pyproject.toml")
+    assert config.get_alembic_option("revision_environment") is True
+    assert config.get_alembic_option("file_template") == "%(rev)s_%(slug)s"
+
+
+def test_an_engine_handed_over_in_config_attributes_is_connected(app):
+    """pytest-alembic hands over its engine, not a connection."""
+    with app.app_context():
+        config = app_alembic_config()
+        config.attributes["connection"] = db.engine
+        config.attributes["configure_logging"] = False
+        command.upgrade(config, "001")
+        assert current_revisions() == {"001"}
 
 
 def test_a_connection_handed_over_in_config_attributes_is_used(app):

@@ -1,8 +1,9 @@
 """The admin UI: migration state first, then the data behind it.
 
 This module stays cheap to import because `create_app` imports it for every `flask` command:
-`register_admin` only installs a loader, and Flask-Admin, Flask-Login and Flask-WTF are imported
-when the app serves its first request (`init_admin`). The command line never pays for them.
+`register_admin` only installs a loader, and Flask-Admin, Flask-Login, Flask-WTF and Flask-Limiter
+are set up when the app serves its first request (`init_admin`). The command line never imports
+the first three (Flask itself imports Flask-Limiter for its `flask limiter` plugin command).
 """
 
 from __future__ import annotations
@@ -11,17 +12,26 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, redirect
+from werkzeug.wrappers import Response
 
 ADMIN_URL = "/admin"
 
 
 def register_admin(app: Flask) -> None:
-    """The web-facing parts: the probes now, the admin (and its login) on the first request."""
+    """The web-facing parts: the probes and `/` now, the admin (and its login) on the first
+    request."""
     from pixcrawler.probes import bp as probes
 
     app.register_blueprint(probes)
+    app.add_url_rule("/", "home", home)
     app.wsgi_app = LazyAdminLoader(app, app.wsgi_app)  # type: ignore[method-assign]
+
+
+def home() -> Response:
+    """The URL `flask run` prints: the admin, which sends a visitor who is not logged in on
+    to its login page."""
+    return redirect(f"{ADMIN_URL}/")
 
 
 class LazyAdminLoader:
@@ -73,7 +83,6 @@ def init_admin(app: Flask) -> Any:
         ValidationJob,
     )
 
-    app.config.setdefault("ADMIN_ALLOW_UPGRADE", False)
     app.register_error_handler(sa.exc.DBAPIError, database_error)
     admin = Admin(
         app,

@@ -8,16 +8,14 @@ forgets the secure base class, or Flask-Admin's static files, are still behind t
 from __future__ import annotations
 
 import hashlib
-import hmac
-import time
-import uuid
-from datetime import timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -28,15 +26,16 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user, session_protected
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import load_only
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from pixcrawler.admin import sessions
 from pixcrawler.extensions import db
-from pixcrawler.models import AdminAccount, Profile, Role
+from pixcrawler.models import Profile
 from pixcrawler.services import accounts
 
 # One message for an unknown email, a wrong password and a locked account, so the page never
@@ -49,94 +48,19 @@ NO_ACCOUNTS = (
     "Run `flask db upgrade`, then `flask createsuperuser`."
 )
 
-# How long after its login a session is trusted when its account cannot be checked.
-UNVERIFIED_MAX_AGE = timedelta(hours=12)
+# Said with the 403 to a session that cannot be verified now and tries to change something.
+UNVERIFIED_READ_ONLY = (
+    "Your session cannot be checked against the database right now (its schema is older "
+    "than the sessions table, or it does not answer), so it may only read."
+)
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# A copy of the session id, which Flask-Login keeps as the user id (`_user_id`) and drops when
+# session protection fails; this copy lets `end_protected_session` end it on the server.
+SESSION_ID_KEY = "admin_session"
 
 bp = Blueprint("accounts", __name__)
-
-
-class AdminUser:
-    """The Flask-Login user: an admin account, identified together with its password hash.
-
-    The session stores a fingerprint of the hash, so changing the password ends every session.
-    `verified` is False for a session whose account cannot be checked right now (the schema is
-    below the accounts table, or the database does not answer): such a session sees only the
-    schema pages, which are what an operator needs at that moment.
-    """
-
-    is_authenticated = True
-    is_active = True
-    is_anonymous = False
-
-    def __init__(self, user_id: str, email: str, verified: bool = True):
-        self.user_id = user_id
-        self.email = email
-        self.verified = verified
-
-    @classmethod
-    def of(cls, account: AdminAccount) -> AdminUser:
-        user_id = f"{account.profile_id}.{fingerprint(account.password_hash)}"
-        return cls(user_id, account.profile.email)
-
-    def get_id(self) -> str:
-        return self.user_id
-
-
-def fingerprint(password_hash: str) -> str:
-    """A short digest of the password hash, keyed by the app's secret."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:20]
-
-
-def load_user(user_id: str) -> AdminUser | None:
-    """The session's admin, or None once the account is gone, demoted or has a new password."""
-    profile_id, _, mark = user_id.partition(".")
-    try:
-        key = uuid.UUID(profile_id)
-    except ValueError:
-        return None
-    # Only columns that exist since the accounts table does: a database a few revisions behind
-    # the models (the moment the dashboard matters most) must still let its admins in.
-    query = (
-        sa.select(AdminAccount.password_hash, Profile.email, Profile.role)
-        .join(Profile, Profile.id == AdminAccount.profile_id)
-        .where(AdminAccount.profile_id == key)
-    )
-    try:
-        row = db.session.execute(query).one_or_none()
-    except sa.exc.DBAPIError:
-        db.session.rollback()
-        return unverified_user(user_id)
-    if row is None or row.role != Role.ADMIN:
-        return None
-    if not hmac.compare_digest(mark, fingerprint(row.password_hash)):
-        return None
-    return AdminUser(user_id, row.email)
-
-
-def unverified_user(user_id: str) -> AdminUser | None:
-    """A recent login whose account cannot be read now: no accounts table, or no database.
-
-    Nothing could be checked against then (a downgrade below the accounts table removes every
-    account), so the signed session is trusted for UNVERIFIED_MAX_AGE after its login, and
-    only on the schema pages.
-    """
-    if accounts_table_exists() is True:
-        return None  # the table is there and the read still failed: refuse, don't guess
-    logged_in_at = session.get("admin_login_at")
-    if not isinstance(logged_in_at, int | float):
-        return None
-    if time.time() - logged_in_at > UNVERIFIED_MAX_AGE.total_seconds():
-        return None
-    return AdminUser(user_id, str(session.get("admin_email", "")), verified=False)
-
-
-def accounts_table_exists() -> bool | None:
-    """True or False, or None when the database does not answer."""
-    try:
-        return sa.inspect(db.engine).has_table(AdminAccount.__tablename__)
-    except sa.exc.DBAPIError:
-        return None
 
 
 def wants_json() -> bool:
@@ -196,6 +120,7 @@ def preload_profile(email: str) -> list[Profile]:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    """The login form; POSTs are rate-limited per client address (see `init_auth`)."""
     target = safe_next(request.values.get("next"))
     if is_admin():
         return redirect(target)
@@ -203,20 +128,21 @@ def login() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         email, password = form.email.data or "", form.password.data or ""
+        now = datetime.now(UTC)
         try:
             profiles = preload_profile(email)  # noqa: F841  (kept alive for the service)
-            result = accounts.authenticate(email, password)
-            user = AdminUser.of(result.account) if result.ok else None
+            result = accounts.authenticate(email, password, now)
+            entry = sessions.remembered(result.account, now) if result.account else None
             db.session.commit()  # keeps the failure count and lockout, or the last login time
         except sa.exc.DBAPIError:
             db.session.rollback()
             flash(NO_ACCOUNTS, "error")
             return render_template("admin/login.html", form=form, next=target), 503
-        if user is not None:
+        if entry is not None:
+            user = sessions.start(entry)
             session.clear()  # a fresh session: nothing from before the login survives
             login_user(user)
-            session["admin_email"] = user.email
-            session["admin_login_at"] = time.time()
+            session[SESSION_ID_KEY] = user.session_id
             return redirect(target)
         flash(LOGIN_FAILED, "error")
         status = 401
@@ -227,7 +153,12 @@ def login() -> ResponseReturnValue:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
-    """POST only, with CSRFProtect checking the token: another site cannot log anyone out."""
+    """POST only, with CSRFProtect checking the token: another site cannot log anyone out.
+
+    The session ends on the server too, so a copy of the cookie is refused from now on.
+    """
+    if current_user.is_authenticated:
+        sessions.end(current_user.get_id())
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -235,21 +166,57 @@ def logout() -> ResponseReturnValue:
 
 
 def guard_admin_paths() -> ResponseReturnValue | None:
-    """Every request under the admin's URL needs a logged-in admin (each view checks more)."""
+    """Every request under the admin's URL needs a logged-in admin (each view checks more).
+
+    A session that cannot be verified now only reads: anything but GET is refused before a
+    view runs, so no upgrade and no data change can come from it.
+    """
     prefix = current_app.extensions["pixcrawler_admin"].url
     under_admin = request.path == prefix or request.path.startswith(prefix + "/")
-    if under_admin and not is_admin(allow_unverified=True):
+    if not under_admin:
+        return None
+    if not is_admin(allow_unverified=True):
         return refuse()
+    if not current_user.verified and request.method not in READ_METHODS:
+        abort(403, UNVERIFIED_READ_ONLY)
     return None
 
 
+def client_identifier() -> str:
+    """What "strong" session protection binds a session to: the client address as the app
+    sees it (after ProxyFix, when proxies are trusted) and the User-Agent.
+
+    Flask-Login's own version reads X-Forwarded-For directly, which any client can send.
+    """
+    base = f"{request.remote_addr}|{request.headers.get('User-Agent')}"
+    return hashlib.sha512(base.encode()).hexdigest()
+
+
+def end_protected_session(app: Flask) -> None:
+    """When "strong" protection drops the user from a session (its address or User-Agent
+    changed), end that session on the server too, so no copy of the cookie can resume it."""
+    if "_user_id" not in session and session.get(SESSION_ID_KEY):
+        sessions.end(session.pop(SESSION_ID_KEY))
+
+
 def init_auth(app: Flask) -> None:
-    """Sessions, CSRF protection of every POST, the login pages and the guard, on one app."""
+    """Sessions, CSRF protection of every POST, the login pages, the rate limit and the guard."""
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
     CSRFProtect(app)
     manager = LoginManager()
     manager.session_protection = "strong"
-    manager.user_loader(load_user)
+    manager._session_identifier_generator = client_identifier
+    manager.user_loader(sessions.load_user)
     manager.unauthorized_handler(refuse)
     manager.init_app(app)
+    session_protected.connect(end_protected_session, app)
     app.register_blueprint(bp)
+    # One limiter per app (its counters live in it), keyed by the client address; the limit
+    # is read from the config on each request, so tests and operators can change it.
+    limiter = Limiter(get_remote_address, app=app)
+    app.extensions["pixcrawler_limiter"] = limiter  # the route limit holds it only weakly
+    limit = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+    app.view_functions["accounts.login"] = limit(login)
     app.before_request(guard_admin_paths)

@@ -4,6 +4,7 @@ bar, and list-page defaults that stay fast on tables with millions of rows."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -96,11 +97,26 @@ class KeyAwareAjaxLoader(QueryAjaxModelLoader):
         return None if key is None else super().get_one(key)
 
 
+# A cell that starts with one of these is run as a formula by Excel, LibreOffice or Google
+# Sheets (OWASP, "CSV Injection"); a tab or carriage return can hide such a start.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """An exported value a spreadsheet shows as text: a leading apostrophe before a formula
+    start, as OWASP advises. Numbers and empty cells stay as they are (-5 is not a formula)."""
+    if value is None or isinstance(value, int | float | Decimal):
+        return value
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 class SecureModelView(AdminOnly, ModelView):
-    """Base of every model page: details, search, CSV export, pages of 20 rows."""
+    """Base of every model page: details, search, CSV and JSON export, pages of 20 rows."""
 
     can_view_details = True
     can_export = True
+    export_types = ("csv", "json")  # JSON through tablib (flask-admin[export])
     export_max_rows = 10_000
     page_size = 20
     can_set_page_size = True
@@ -112,6 +128,10 @@ class SecureModelView(AdminOnly, ModelView):
     def get_one(self, id: Any) -> Any:
         key = coerce_key(self.model, id)
         return None if key is None else db.session.get(self.model, key)
+
+    def get_export_value(self, model: Any, name: Any) -> Any:
+        """Flask-Admin's one hook for every export format: each cell goes through here."""
+        return spreadsheet_safe(super().get_export_value(model, name))
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> QueryAjaxModelLoader:
         remote = getattr(self.model, name).prop.mapper.class_
@@ -126,12 +146,12 @@ class ReadOnlyModelView(SecureModelView):
     can_delete = False
 
 
-class LargeTableView(ReadOnlyModelView):
-    """For tables with millions of rows: no COUNT(*) and keyset pages in the default order.
+class KeysetPaging:
+    """List pages for tables with millions of rows: no COUNT(*), keyset pages in the default order.
 
-    The default order is the primary key, newest first. Its "older" link carries the last id
-    seen (`?after=`), so every page is an index range scan however deep the reader goes; other
-    orders fall back to Flask-Admin's numbered pages (OFFSET).
+    Put it before the ModelView base. The default order is the primary key, newest first. Its
+    "older" link carries the last id seen (`?after=`), so every page is an index range scan
+    however deep the reader goes; other orders fall back to Flask-Admin's numbered pages (OFFSET).
     """
 
     simple_list_pager = True  # no total: counting millions of rows on every page is the cost
@@ -147,7 +167,7 @@ class LargeTableView(ReadOnlyModelView):
         return request.args.get("after", type=int)
 
     def get_query(self):
-        query = super().get_query()
+        query = super().get_query()  # type: ignore[misc]
         after = self.keyset_after()
         if after is not None:
             query = query.filter(getattr(self.model, self.keyset_column) < after)
@@ -164,3 +184,7 @@ class LargeTableView(ReadOnlyModelView):
             older_args = view_args.clone(page=None, extra_args={**extra, "after": last})
             older = self._get_list_url(older_args)
         return {"newest": newest, "older": older, "paged": self.keyset_after() is not None}
+
+
+class LargeTableView(KeysetPaging, ReadOnlyModelView):
+    """Append-only tables with millions of rows (images, activity logs): keyset pages, no edits."""

@@ -1,19 +1,18 @@
 """Job chunks: the workers' units of work. People requeue a chunk (status, priority) or fix its
-range; the task id and retry count are the workers' but stay editable for recovery."""
+range; the task id and retry count are the workers' but stay editable for recovery. A job of a
+million images has thousands of chunks, so the list pages like the other big tables."""
 
 from __future__ import annotations
 
 from wtforms import SelectField
 
-from pixcrawler.admin.base import SecureModelView
+from pixcrawler.admin.base import KeysetPaging, SecureModelView
 from pixcrawler.admin.jobs import CRAWL_JOB_BY_NAME
 from pixcrawler.admin.people import enum_select
 from pixcrawler.models import ChunkStatus
 
 
-class JobChunkAdmin(SecureModelView):
-    # A job of a million images has thousands of chunks: no COUNT(*) on every page.
-    simple_list_pager = True
+class JobChunkAdmin(KeysetPaging, SecureModelView):
     column_list = (
         "id",
         "crawl_job",

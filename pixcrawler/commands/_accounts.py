@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from pixcrawler.cli import CommandError
 from pixcrawler.database.errors import first_line
+from pixcrawler.database.urls import mask
 from pixcrawler.extensions import db
 from pixcrawler.services.accounts import AccountError
 
@@ -56,7 +57,8 @@ def unit_of_work() -> Iterator[None]:
         raise CommandError(f"{exc}; nothing was written") from None
     except sa.exc.DBAPIError as exc:
         db.session.rollback()
+        target = mask(db.engine.url.render_as_string(hide_password=False))
         raise CommandError(
-            f"the database refused the change ({first_line(exc)}); nothing was written. "
-            "Is the schema up to date? See `flask check`."
+            f"the database {target} refused the change ({first_line(exc)}); nothing was "
+            "written. Is it reachable, and the schema up to date? See `flask check`."
         ) from None

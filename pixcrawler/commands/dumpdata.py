@@ -17,7 +17,8 @@ from pixcrawler.services.app_tables import SchemaMissingError
 
 def dump_to_stdout(options: dict) -> fixtures.DumpResult:
     """Dump as UTF-8 with \\n line ends whatever the locale: the same bytes as with -o."""
-    stream = io.TextIOWrapper(click.get_binary_stream("stdout"), encoding="utf-8", newline="\n")
+    sys.stdout.flush()
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
     try:
         return fixtures.dump(stream, **options)
     finally:
@@ -29,10 +30,10 @@ def dump_to_stdout(options: dict) -> fixtures.DumpResult:
     help="""Write the app's rows as fixtures for `flask loaddata`.
 
     Records are {"table": ..., "row": {...}}: one a line (JSON Lines, the default) or in a JSON
-    array (--format json, or an -o file ending in .json). Tables come in foreign-key order,
-    rows by primary key, so the same data always gives the same bytes. With no TABLE, every
-    app table, admin_accounts (password hashes) included; the file is made readable by its
-    owner only. alembic_version is never dumped.
+    array (--format json, --indent, or an -o file ending in .json). Tables come in foreign-key
+    order, rows by primary key, so the same data always gives the same bytes. With no TABLE,
+    every app table but admin_accounts, whose password hashes are dumped only when it is named;
+    the file is made readable by its owner only. alembic_version is never dumped.
 
     \b
     Examples:
@@ -83,4 +84,8 @@ def command(tables: tuple[str, ...], output: str | None, fmt: str | None, indent
         raise CommandError(f"cannot write {target}: {exc.strerror}") from None
     if output not in (None, "-"):
         rows = sum(result.counts.values())
-        click.echo(f"Dumped {rows} rows from {len(result.counts)} tables to {output}.")
+        note = ""
+        if not tables:
+            names = ", ".join(sorted(fixtures.DUMPED_ONLY_WHEN_NAMED))
+            note = f"; {names} left out (name it to dump it)"
+        click.echo(f"Dumped {rows} rows from {len(result.counts)} tables to {output}{note}.")

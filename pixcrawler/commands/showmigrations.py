@@ -15,7 +15,8 @@ from pixcrawler.services.migrations import MigrationState, Revision, Status, mig
 @click.command(
     help="""List every migration, oldest first: [X] applied, [ ] pending, with the head(s)
     and the database's current revision marked. Works on an empty database (everything
-    pending) and when the scripts have several heads.
+    pending) and when the scripts have several heads. When the database is at a revision these
+    scripts do not contain (ahead of the code), the others are [?]: it cannot be told.
 
     With --plan, list only what `flask db upgrade` would run, in the order it runs it.
 
@@ -44,10 +45,10 @@ def command(plan: bool, as_json: bool) -> None:
 
 
 def show_list(state: MigrationState) -> None:
-    """Every revision, oldest first, [X] applied or [ ] pending."""
+    """Every revision, oldest first, [X] applied, [ ] pending or [?] cannot be told."""
     click.echo(f"{state.database} ({state.backend}): {state.summary}")
     for revision in state.revisions:
-        mark = "X" if revision.applied else " "
+        mark = {True: "X", False: " ", None: "?"}[revision.applied]
         click.echo(f" [{mark}] {revision.id}  {revision.message}{labels(revision, state)}")
     for line in notes(state):
         click.echo(line)
@@ -85,11 +86,8 @@ def notes(state: MigrationState) -> list[str]:
             f"Several heads ({', '.join(state.heads)}): `flask db upgrade` needs one; "
             "join them with `flask db merge heads -m 'merge heads'`."
         )
-    if state.unknown_current:
-        lines.append(
-            f"The database is at {', '.join(state.unknown_current)}, which these scripts do "
-            "not contain: newer code migrated it."
-        )
+    if state.ahead_note:
+        lines.append(state.ahead_note)
     return lines
 
 

@@ -12,18 +12,27 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any, Literal
 
 import alembic.context
 import click
 import sqlalchemy as sa
 from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from flask import Flask, current_app, g
 from sqlalchemy.dialects import postgresql
 
-from pixcrawler.database import schema_compare, schema_operations, schema_renames, sqlite
+from pixcrawler.database import (
+    schema_compare,
+    schema_operations,
+    schema_renames,
+    sqlite,
+    sqlite_offline,
+)
 from pixcrawler.database.errors import first_line
 from pixcrawler.database.migration_guard import Limits, MigrationGuard
 from pixcrawler.database.migration_lock import runner_lock
@@ -35,6 +44,9 @@ log = logging.getLogger("alembic.env")
 # Alembic's own ids are the last 12 hex digits of a uuid4; ours are zero-padded numbers.
 GENERATED_ID = re.compile(r"[0-9a-f]{12}")
 ID_WIDTH = 3
+
+# Alembic's settings ([tool.alembic]): beside the package in the repository, as migrations/ is.
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 # Schemas a hosted PostgreSQL (Supabase) keeps for itself; never compared, never dropped.
 FOREIGN_SCHEMAS = frozenset(
@@ -96,7 +108,11 @@ def _run_offline(context) -> None:
         options["url"] = url
     else:
         options["dialect_name"] = dialect_name
-    context.configure(literal_binds=True, **options)
+    options["literal_binds"] = True
+    if dialect_name == "sqlite":  # batch operations need a table to copy: see sqlite_offline
+        sqlite_offline.run_migrations(context, options)
+        return
+    context.configure(**options)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -111,11 +127,13 @@ def offline_dialect(context) -> str | None:
 
 
 def _run_online(context) -> None:
+    # Alembic's cookbook hands over a Connection; pytest-alembic hands over an Engine, or an
+    # object whose connect() yields the connection its test holds open.
     given = context.config.attributes.get("connection")
-    if given is not None:
+    if isinstance(given, sa.Connection):
         _run_on(context, given)
         return
-    engine = current_app.extensions["migrate"].db.engine
+    engine = given if given is not None else current_app.extensions["migrate"].db.engine
     with connect(engine) as connection:
         _run_on(context, connection)
 
@@ -124,23 +142,56 @@ def _run_online(context) -> None:
 def connect(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A connection, or one clear CommandError naming the database (password hidden)."""
     try:
-        connection = engine.connect()
+        opened = engine.connect()
     except sa.exc.DBAPIError as exc:
         target = mask(engine.url.render_as_string(hide_password=False))
         raise CommandError(f"cannot connect to the database {target}: {first_line(exc)}") from None
-    with connection:
+    with opened as connection:
         yield connection
 
 
-# Alembic's work functions for `flask db current`, `check` and autogenerate: they only read,
-# so they never wait for (or hold up) a runner. Every other command takes the lock.
-READ_ONLY_WORK = frozenset({"display_version", "retrieve_migrations", "nothing"})
+# Where Alembic announces each migration context ("Context impl …", "Will assume … DDL.").
+CONTEXT_LOG = logging.getLogger("alembic.runtime.migration")
+
+
+class OneContextLine(logging.Filter):
+    """Of Alembic's two-line announcement keep "Will assume transactional DDL.", which tells
+    that a failing migration rolls back; the backend's name ("Context impl SQLiteImpl.") is
+    already known from DATABASE_URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Context impl %s."
+
+
+ONE_CONTEXT_LINE = OneContextLine()
+
+
+@contextmanager
+def quiet(logger: logging.Logger) -> Iterator[None]:
+    """Nothing under WARNING from `logger` for a moment."""
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+# Alembic's work functions for `current`, `history`, `check`, `revision` (autogenerate or not)
+# and `merge`: they only read the database, so they never wait for (or hold up) a runner.
+# Every other command takes the lock.
+READ_ONLY_WORK = frozenset(
+    {"display_version", "retrieve_migrations", "nothing", "_display_current_history"}
+)
 
 
 def _run_on(context, connection: sa.Connection) -> None:
     limits = Limits.from_config(current_app.config)
+    work = _work_name(context, connection)
+    if work == "nothing":  # `alembic merge`, which writes its revision after env.py has run
+        number_merges(context.script)
     # The lock comes first: Alembic reads the current revision only once it is held.
-    lock = nullcontext() if _reads_only(context, connection) else None
+    lock = nullcontext() if work in READ_ONLY_WORK else None
     with (
         lock or runner_lock(connection, limits.wait_timeout),
         MigrationGuard(connection, limits).session() as guard,
@@ -148,17 +199,21 @@ def _run_on(context, connection: sa.Connection) -> None:
         _run_guarded(context, connection, guard)
 
 
-def _reads_only(context, connection: sa.Connection) -> bool:
-    """Whether this run only reads (the command's work function tells; configured again later)."""
-    context.configure(connection=connection)
+def _work_name(context, connection: sa.Connection) -> str | None:
+    """The name of the command's work function (configured again, fully, later, so this first
+    context does not announce itself)."""
+    with quiet(CONTEXT_LOG):
+        context.configure(connection=connection)
     work = context.get_context().opts.get("fn")
-    return getattr(work, "__name__", None) in READ_ONLY_WORK
+    return getattr(work, "__name__", None)
 
 
 def _run_guarded(context, connection: sa.Connection, guard: MigrationGuard) -> None:
     options = context_options(connection.dialect.name)
     options["on_version_apply"] = [*options.get("on_version_apply", ()), guard.on_version_apply]
-    is_sqlite = connection.dialect.name == "sqlite"
+    # A caller's own open transaction (a connection handed over) is theirs to end.
+    in_caller_transaction = connection.in_transaction()
+    is_sqlite = connection.dialect.name == "sqlite" and not in_caller_transaction
     if is_sqlite:
         # Batch mode recreates tables; with enforcement on, dropping the old copy would cascade.
         connection.commit()
@@ -168,6 +223,8 @@ def _run_guarded(context, connection: sa.Connection, guard: MigrationGuard) -> N
     try:
         context.configure(connection=connection, **options)
         guard.attach(context.get_context())
+        if in_caller_transaction:
+            stay_in_caller_transaction(context.get_context())
 
         def migrate() -> None:
             with context.begin_transaction():
@@ -181,6 +238,38 @@ def _run_guarded(context, connection: sa.Connection, guard: MigrationGuard) -> N
             connection.info.pop("sqlite_begin", None)
             connection.commit()
             sqlite.set_foreign_keys(connection, True)
+
+
+def stay_in_caller_transaction(migration_context: MigrationContext) -> None:
+    """A caller that hands over a connection inside its own transaction (pytest-alembic's
+    downgrade test rolls each step back) wants every statement in that transaction. So an
+    autocommit block runs inside it, and an index is built without CONCURRENTLY, which
+    PostgreSQL allows only outside a transaction. On SQLite the foreign-key switch is ignored
+    inside a transaction: enforcement stays as the caller set it."""
+    migration_context.autocommit_block = nullcontext  # type: ignore[method-assign]
+    impl = migration_context.impl
+    for name in ("create_index", "drop_index"):
+        setattr(impl, name, _not_concurrently(getattr(impl, name)))
+    connection = migration_context.connection
+    if (
+        connection.dialect.name == "sqlite"
+        and connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    ):
+        log.warning(
+            "foreign keys stay on: the connection was handed over inside a transaction, so a "
+            "batch operation that recreates a table would cascade into its child rows"
+        )
+
+
+def _not_concurrently(method):
+    def call(index: sa.Index, **kw: Any) -> Any:
+        options = index.dialect_options["postgresql"]
+        if options.get("concurrently"):
+            log.info("%s without CONCURRENTLY, inside the caller's transaction", index.name)
+            options["concurrently"] = False
+        return method(index, **kw)
+
+    return call
 
 
 def check_sqlite_foreign_keys(connection: sa.Connection) -> None:
@@ -234,9 +323,20 @@ def next_revision_id(scripts: ScriptDirectory) -> str:
     return str(max(numbers, default=0) + 1).zfill(ID_WIDTH)
 
 
+def read_project_settings(config):
+    """Flask-Migrate reads only migrations/alembic.ini: add pyproject.toml's [tool.alembic],
+    where plain `alembic` finds the same settings, so there is one copy of them."""
+    config.toml_file_name = str(PYPROJECT)
+    return config
+
+
 def register(app: Flask) -> None:
     """Adjust Flask-Migrate's `db` group: numbered merges, `downgrade -1` as people type it,
     confirmed production downgrades, drift in words, renames in `migrate`, and `flask db lint`."""
+    migrate = app.extensions["migrate"].migrate  # one object for every app: configure it once
+    if read_project_settings not in migrate.configure_callbacks:
+        migrate.configure(read_project_settings)
+    CONTEXT_LOG.addFilter(ONE_CONTEXT_LINE)  # the same object: added once per process
     group = app.cli.commands["db"]
     adjusted = copy.copy(group)  # Flask-Migrate's group object is shared; leave it untouched
     adjusted.commands = dict(group.commands)
@@ -297,16 +397,24 @@ def confirm_downgrade(revision: str, yes: bool) -> None:
 
 def _numbered_merge(original: click.Command) -> click.Command:
     def callback(**params: Any) -> Any:
+        directory = (
+            params["directory"] or g.directory or current_app.extensions["migrate"].directory
+        )
+        config = current_app.extensions["migrate"].migrate.get_config(directory)
+        scripts = ScriptDirectory.from_config(config)
+        try:
+            params["revisions"] = merge_targets(scripts, params["revisions"])
+        except CommandError as exc:
+            raise click.ClickException(str(exc)) from None
         if not params.get("rev_id"):
-            directory = (
-                params["directory"] or g.directory or current_app.extensions["migrate"].directory
-            )
-            config = current_app.extensions["migrate"].migrate.get_config(directory)
-            params["rev_id"] = next_revision_id(ScriptDirectory.from_config(config))
+            params["rev_id"] = next_revision_id(scripts)
         return original.callback(**params)
 
     return click.Command(
-        name=original.name, callback=callback, params=original.params, help=original.help
+        name=original.name,
+        callback=callback,
+        params=original.params,
+        help="Merge revisions into a new revision; with none given, all the current heads.",
     )
 
 
@@ -315,3 +423,33 @@ def given_metadata() -> sa.MetaData | None:
     (the tests hand in changed copies); None when not given or no Alembic command runs."""
     config = getattr(alembic.context, "config", None)  # set only while env.py runs
     return config.attributes.get("target_metadata") if config is not None else None
+
+
+def merge_targets(scripts: ScriptDirectory, revisions: Any) -> tuple[str, ...]:
+    """The revisions a merge joins: those given, or every head when none is. Fewer than two
+    is refused: Alembic would write a plain child revision, or with none at all a new root."""
+    asked = (revisions,) if isinstance(revisions, str) else tuple(revisions or ())
+    asked = asked or ("heads",)
+    try:
+        found = scripts.get_revisions(asked)
+    except RevisionError as exc:
+        raise CommandError(str(exc)) from None
+    ids = tuple(dict.fromkeys(script.revision for script in found if script is not None))
+    if len(ids) >= 2:
+        return ids
+    what = "head" if asked == ("heads",) else "revision"
+    raise CommandError(f"nothing to merge: one {what}, {ids[0]}" if ids else "nothing to merge")
+
+
+def number_merges(scripts: ScriptDirectory) -> None:
+    """Give plain `alembic merge` the rules of `flask db merge`: the next number as its id,
+    and the heads checked (this run's ScriptDirectory writes the file once env.py is done)."""
+    generate = scripts.generate_revision
+
+    def generate_merge(revid: str, message: str | None, head: Any = None, **kw: Any):
+        head = merge_targets(scripts, head)
+        if GENERATED_ID.fullmatch(revid):  # an explicit --rev-id is kept as given
+            revid = next_revision_id(scripts)
+        return generate(revid, message, head=head, **kw)
+
+    scripts.generate_revision = generate_merge  # type: ignore[method-assign]

@@ -3,7 +3,15 @@
 pysqlite by default enforces no foreign keys and silently commits around DDL. Turning off its
 transaction handling and emitting BEGIN ourselves (SQLAlchemy's documented recipe) gives every
 transaction, migrations included, all-or-nothing behaviour.
+
+A pooled connection also keeps its file open after the file is deleted (README's way to start
+again) or replaced: the server would go on serving the old data. So each connection remembers
+which file it opened (device and inode), and one whose file is no longer at that path is
+dropped when it is checked out; the pool then opens the path again.
 """
+
+import os
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -16,6 +24,40 @@ def configure_engine(engine: sa.Engine) -> None:
         return
     sa.event.listen(engine, "connect", _on_connect)
     sa.event.listen(engine, "begin", _on_begin)
+    path = database_file(engine.url)
+    if path is not None:
+        sa.event.listen(engine, "connect", partial(_remember_file, path))
+        sa.event.listen(engine, "checkout", partial(_check_file, path))
+
+
+def database_file(url: sa.engine.URL) -> str | None:
+    """The file a SQLite URL opens; None for an in-memory database."""
+    database = url.database or ""
+    if url.query.get("uri") == "true":
+        if url.query.get("mode") == "memory":
+            return None
+        database = database.removeprefix("file:").split("?", 1)[0]
+    if not database or database == ":memory:":
+        return None
+    return database
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _remember_file(path: str, _dbapi_connection, record) -> None:
+    record.info["sqlite_file"] = _file_identity(path)
+
+
+def _check_file(path: str, _dbapi_connection, record, _proxy) -> None:
+    if record.info.get("sqlite_file") != _file_identity(path):
+        # The pool discards this connection and connects again (SQLAlchemy's disconnect rule).
+        raise sa.exc.DisconnectionError(f"{path} was deleted or replaced")
 
 
 def _on_connect(dbapi_connection, _record) -> None:

@@ -1,4 +1,7 @@
-"""DATABASE_URL normalisation: every accepted spelling ends on a driver this project installs."""
+"""DATABASE_URL normalisation: every accepted spelling ends on a driver this project installs;
+and `mask`, the one place that hides a URL's secrets before it is shown or logged."""
+
+import re
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -52,9 +55,43 @@ def check_driver(url: URL) -> None:
         ) from None
 
 
+# libpq's parameters that hold a secret; psycopg2 takes any of them from the URL's query string.
+SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
+
+# `password=…` inside libpq's key/value form ("host=db password=x"), which can also sit in a
+# query parameter (`?dsn=host%3Ddb%20password%3Dx`). A value is a word or a quoted string.
+_KEY_VALUE_SECRET = re.compile(
+    r"\b(" + "|".join(SECRET_PARAMETERS) + r")(\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)",
+    re.IGNORECASE,
+)
+
+
 def mask(raw: str) -> str:
-    """The URL with any password hidden, for messages and pages."""
+    """The URL with every secret hidden (`user:***@`, `?password=***`, `password=***` in a
+    libpq key/value string), for messages, logs and pages."""
+    text = raw.strip()
     try:
-        return make_url(raw.strip()).render_as_string(hide_password=True)
+        url = make_url(text)
     except (ArgumentError, ValueError):
+        if "=" in text and "://" not in text:  # libpq's key/value form
+            return mask_key_value(text)
         return "<unparseable URL>"
+    base = url.set(query={}).render_as_string(hide_password=True)
+    parameters = [
+        f"{key}={mask_parameter(key, value)}"
+        for key, values in url.query.items()
+        for value in ((values,) if isinstance(values, str) else values)
+    ]
+    return f"{base}?{'&'.join(parameters)}" if parameters else base
+
+
+def mask_parameter(key: str, value: str) -> str:
+    """One query parameter's value as it may be shown."""
+    if key.lower() in SECRET_PARAMETERS:
+        return "***"
+    return mask_key_value(value)
+
+
+def mask_key_value(text: str) -> str:
+    """libpq key/value text with the value of every secret parameter replaced by ***."""
+    return _KEY_VALUE_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)

@@ -2,6 +2,7 @@
 
 from pixcrawler.models.activity_log import ActivityLog
 from pixcrawler.models.admin_account import AdminAccount
+from pixcrawler.models.admin_session import AdminSession
 from pixcrawler.models.crawl_job import CrawlJob, JobStatus
 from pixcrawler.models.export_job import ExportJob
 from pixcrawler.models.image import Image
@@ -13,6 +14,7 @@ from pixcrawler.models.validation_job import ValidationJob
 __all__ = [
     "ActivityLog",
     "AdminAccount",
+    "AdminSession",
     "ChunkStatus",
     "CrawlJob",
     "ExportJob",

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from pixcrawler.extensions import db
 from pixcrawler.models import AdminAccount, Profile, Role
+from pixcrawler.services.admin_sessions import end_all_sessions
 
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 5
@@ -88,6 +89,7 @@ def create_superuser(email: str, password: str, full_name: str | None = None) ->
 
 
 def change_password(email: str, password: str) -> AdminAccount:
+    """A new password, a cleared lockout, and every session of the account ended."""
     account = find_account(normalize_email(email))
     if account is None:
         raise AccountError(f"no admin account for {email.strip().lower()}")
@@ -96,30 +98,67 @@ def change_password(email: str, password: str) -> AdminAccount:
     account.failed_logins = 0
     account.locked_until = None
     db.session.flush()
+    end_all_sessions(account.profile_id)
     return account
 
 
 def authenticate(email: str, password: str, now: datetime | None = None) -> LoginResult:
     """Check a login; after MAX_FAILED_LOGINS failures the account is locked for LOCKOUT.
 
-    The result never tells an unknown email from a wrong password.
+    Every path costs one password-hash check, an unknown email and a locked account included,
+    so neither the answer nor its timing tells them from a wrong password. The failure count
+    and the lock are read and written by single UPDATEs, so concurrent guesses each count and
+    a right password that arrives while another request locks the account is still refused.
     """
     now = now or datetime.now(UTC)
     account = find_account(email or "")
     if account is None or account.profile.role != Role.ADMIN:
         check_password_hash(_dummy_hash(), password or "")
         return LoginResult(None)
-    if account.locked_until and account.locked_until > now:
-        return LoginResult(None, locked_until=account.locked_until)
     if not check_password_hash(account.password_hash, password or ""):
-        account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILED_LOGINS:
-            account.locked_until = now + LOCKOUT
-            account.failed_logins = 0
-        db.session.flush()
+        return LoginResult(None, locked_until=record_failure(account, now))
+    if not record_success(account, now):
         return LoginResult(None, locked_until=account.locked_until)
-    account.failed_logins = 0
-    account.locked_until = None
-    account.last_login_at = now
-    db.session.flush()
     return LoginResult(account)
+
+
+def record_failure(account: AdminAccount, now: datetime) -> datetime | None:
+    """Count one failed login, locking the account at the MAX_FAILED_LOGINS-th; returns the
+    lock's end, if locked. A guess while locked is not counted: it is refused either way."""
+    table = AdminAccount.__table__
+    locked = table.c.locked_until > now
+    locking = table.c.failed_logins + 1 >= MAX_FAILED_LOGINS
+    until = sa.literal(now + LOCKOUT, table.c.locked_until.type)
+    statement = (
+        table.update()
+        .where(table.c.profile_id == account.profile_id)
+        .values(
+            failed_logins=sa.case(
+                (locked, table.c.failed_logins), (locking, 0), else_=table.c.failed_logins + 1
+            ),
+            locked_until=sa.case(
+                (locked, table.c.locked_until), (locking, until), else_=table.c.locked_until
+            ),
+        )
+        .returning(table.c.locked_until)
+    )
+    locked_until = db.session.execute(statement).scalar_one_or_none()
+    db.session.expire(account, ["failed_logins", "locked_until"])
+    return locked_until if locked_until and locked_until > now else None
+
+
+def record_success(account: AdminAccount, now: datetime) -> bool:
+    """Reset the failure count unless the account is locked at this moment; False if it is."""
+    table = AdminAccount.__table__
+    statement = (
+        table.update()
+        .where(
+            table.c.profile_id == account.profile_id,
+            sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
+        )
+        .values(failed_logins=0, locked_until=None, last_login_at=now)
+        .returning(table.c.profile_id)
+    )
+    opened = db.session.execute(statement).scalar_one_or_none() is not None
+    db.session.expire(account, ["failed_logins", "locked_until", "last_login_at"])
+    return opened

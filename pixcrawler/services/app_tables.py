@@ -1,7 +1,9 @@
 """The app's own tables as the data commands see them: foreign-key order, and whether they exist.
 
 `alembic_version` is not one of them: it records the schema, not data, so dumpdata, loaddata,
-seed and flush leave it alone.
+seed and flush leave it alone. `admin_sessions` is one of them but holds no data either: flush
+empties it (logging everybody out), and fixtures never carry it, so a restore can never bring a
+logged-out session back.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ class SchemaMissingError(RuntimeError):
 def app_tables() -> list[sa.Table]:
     """Every model table, parents before children (metadata.sorted_tables)."""
     return list(db.metadata.sorted_tables)
+
+
+# Tables of server state rather than data: emptied by flush, never dumped nor loaded.
+STATE_TABLES = frozenset({"admin_sessions"})
+
+
+def data_tables() -> list[sa.Table]:
+    """The tables fixtures carry: every app table but the state tables, in foreign-key order."""
+    return [table for table in app_tables() if table.name not in STATE_TABLES]
 
 
 def require_schema(connection: sa.Connection) -> None:

@@ -8,6 +8,7 @@ a production server (secret key, debug, database, cookies).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,23 +19,18 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError as AlembicError
 from flask import Flask, current_app
 
-from pixcrawler.config import DEVELOPMENT_SECRET_KEY, SQLITE_FILENAME, TestingConfig
-from pixcrawler.services.migrations import MigrationState, Status, migration_state
+from pixcrawler.config import (
+    KNOWN_SECRET_KEYS,
+    SECRET_KEY_HINT,
+    SQLITE_FILENAME,
+    secret_key_weakness,
+)
+from pixcrawler.services.migrations import DriftSkipped, MigrationState, migration_state
 
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 LEVELS = (INFO, WARNING, ERROR)  # in rising severity
-
-# A key shorter than this, or built from fewer distinct characters, can be guessed or was typed
-# by hand; `secrets.token_urlsafe(48)` gives 64 characters.
-MIN_SECRET_KEY_LENGTH = 32
-MIN_SECRET_KEY_UNIQUE_CHARACTERS = 5
-KNOWN_SECRET_KEYS = frozenset({DEVELOPMENT_SECRET_KEY, TestingConfig.SECRET_KEY})
-SECRET_KEY_HINT = (
-    "Set SECRET_KEY in the environment to a random value, e.g. the output of "
-    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
-)
 
 
 @dataclass(frozen=True)
@@ -130,26 +126,35 @@ def migration_findings(state: MigrationState) -> Iterable[Finding]:
             f"{len(state.pending)} migration(s) not applied ({what}): {ids}",
             "Run `flask db upgrade` (`flask showmigrations --plan` lists what it will run).",
         )
-    if state.status == Status.UP_TO_DATE:
-        if state.drift:
-            yield Finding(
-                "migrations.E004",
-                ERROR,
-                "the models and the database disagree: " + "; ".join(state.drift),
-                "Make a migration with `flask db migrate -m '<what changed>'` and review it, "
-                "or bring the models back in line with the schema.",
-            )
-    else:
+    if state.drift:
+        yield Finding(
+            "migrations.E004",
+            ERROR,
+            "the models and the database disagree: " + "; ".join(state.drift),
+            "Make a migration with `flask db migrate -m '<what changed>'` and review it, "
+            "or bring the models back in line with the schema.",
+        )
+    elif state.drift_skipped == DriftSkipped.NOT_AT_HEAD:
         yield Finding(
             "migrations.I001",
             INFO,
             "models were not compared with the database, which is not at the single head",
             "Fix the migration findings above, then run `flask check` again.",
         )
+    elif state.drift_skipped == DriftSkipped.LOCKED:
+        yield Finding(
+            "migrations.W001",
+            WARNING,
+            f"models were not compared with the database: {DriftSkipped.LOCKED}",
+            "Run `flask check` again once that session is done "
+            "(`SELECT * FROM pg_locks WHERE NOT granted` shows who waits).",
+        )
 
 
 def check_secret_key(app: Flask) -> list[Finding]:
-    """Sessions are signed with SECRET_KEY: a known or short one lets anyone forge them."""
+    """Sessions are signed with SECRET_KEY: a known or guessable one lets anyone forge them.
+
+    The same rule stops a production start-up (`config.check_production_secret`)."""
     key = app.config.get("SECRET_KEY")
     if not key:
         return [Finding("security.E001", ERROR, "SECRET_KEY is not set", SECRET_KEY_HINT)]
@@ -162,30 +167,23 @@ def check_secret_key(app: Flask) -> list[Finding]:
                 SECRET_KEY_HINT,
             )
         ]
-    text = key.decode(errors="replace") if isinstance(key, bytes) else str(key)
-    if len(text) < MIN_SECRET_KEY_LENGTH or len(set(text)) < MIN_SECRET_KEY_UNIQUE_CHARACTERS:
-        return [
-            Finding(
-                "security.E003",
-                ERROR,
-                f"SECRET_KEY is weak: it needs at least {MIN_SECRET_KEY_LENGTH} characters and "
-                f"{MIN_SECRET_KEY_UNIQUE_CHARACTERS} different ones",
-                SECRET_KEY_HINT,
-            )
-        ]
+    weakness = secret_key_weakness(key)
+    if weakness:
+        message = f"SECRET_KEY is weak: {weakness}"
+        return [Finding("security.E003", ERROR, message, SECRET_KEY_HINT)]
     return []
 
 
 def check_debug(app: Flask) -> list[Finding]:
     """The debugger and TESTING's error propagation are for development only."""
     findings = []
-    if app.debug:
+    if app.debug or debug_in_environment():
         findings.append(
             Finding(
                 "security.E004",
                 ERROR,
                 "debug mode is on: the Werkzeug debugger runs code for anyone who reaches it",
-                "Unset FLASK_DEBUG (and do not pass --debug) on the server.",
+                "Unset FLASK_DEBUG and PIXCRAWLER_DEBUG (and do not pass --debug) on the server.",
             )
         )
     if app.testing:
@@ -198,6 +196,14 @@ def check_debug(app: Flask) -> list[Finding]:
             )
         )
     return findings
+
+
+def debug_in_environment() -> bool:
+    """PIXCRAWLER_DEBUG asks for debug mode. `flask` resets `app.debug` from FLASK_DEBUG once
+    the app is built, so a check run by `flask check` cannot see it there, while a WSGI server
+    on `wsgi:app` would run with it."""
+    value = os.environ.get("PIXCRAWLER_DEBUG", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
 
 
 def check_environment(app: Flask) -> list[Finding]:
@@ -225,7 +231,8 @@ def check_database_backend(app: Flask) -> list[Finding]:
             Finding(
                 "database.E002",
                 ERROR,
-                "the database is the embedded SQLite file, used because DATABASE_URL is unset",
+                f"the database is the embedded SQLite file ({SQLITE_FILENAME} in the instance "
+                "folder), the default when DATABASE_URL is unset",
                 hint,
             )
         ]

@@ -24,6 +24,23 @@ LIBPQ_ENVIRONMENT = {
 }
 
 
+# sqlite3's options that take values (`sqlite3 -help`), and how many. `-A…` (archive) is left
+# out: it takes every argument after it, and comes after the file.
+SQLITE3_OPTION_VALUES = {
+    "-cmd": 1,
+    "-init": 1,
+    "-newline": 1,
+    "-nonce": 1,
+    "-nullvalue": 1,
+    "-separator": 1,
+    "-vfs": 1,
+    "-maxsize": 1,
+    "-mmap": 1,
+    "-lookaside": 2,
+    "-pagecache": 2,
+}
+
+
 class ClientError(ValueError):
     """The database cannot be opened in a client (in-memory SQLite, an unknown backend)."""
 
@@ -74,10 +91,28 @@ def psql_command(url: sa.engine.URL, extra: tuple[str, ...]) -> ClientCommand:
 
 
 def sqlite3_command(url: sa.engine.URL, extra: tuple[str, ...]) -> ClientCommand:
-    """sqlite3 on the database file."""
-    if not url.database or url.database == ":memory:":
+    """`sqlite3 [OPTIONS] FILE [SQL]`: the leading options of `extra` before the database file,
+    the rest (SQL, say) after it, so that nothing the user typed is taken for the file."""
+    if not url.database or url.database == ":memory:" or url.query.get("mode") == "memory":
         raise ClientError("the database is an in-memory SQLite one: no client can open it")
-    return ClientCommand("sqlite3", (*extra, url.database))
+    database = url.database
+    if url.query.get("uri") == "true":  # a `file:` URI; its query (mode=ro, …) travels with it
+        query = "&".join(f"{k}={v}" for k, v in url.query.items() if k != "uri")
+        database = f"{database}?{query}" if query else database
+    count = sqlite3_option_count(extra)
+    return ClientCommand("sqlite3", (*extra[:count], database, *extra[count:]))
+
+
+def sqlite3_option_count(arguments: tuple[str, ...]) -> int:
+    """How many leading arguments are sqlite3 options, their values included."""
+    index = 0
+    while index < len(arguments):
+        argument = arguments[index]
+        name = argument[1:] if argument.startswith("--") else argument
+        if not name.startswith("-") or name == "-" or name.startswith("-A"):
+            break
+        index += 1 + SQLITE3_OPTION_VALUES.get(name, 0)
+    return min(index, len(arguments))
 
 
 def _single(value: str | tuple[str, ...] | None) -> str | None:

@@ -3,16 +3,19 @@
 A record is `{"table": "images", "row": {...}}`. JSON Lines holds one record per line; JSON
 holds an array of them. Both directions stream: dumping reads through a server-side cursor
 (PostgreSQL) in primary-key order, loading parses one record at a time and inserts in
-executemany batches, so a million images never sit in memory.
+batches (new rows by COPY on PostgreSQL, executemany on SQLite and for overwritten rows), so a
+million images never sit in memory.
 
 Dumps are deterministic: tables in foreign-key order, rows by primary key, timestamps in UTC
 ISO 8601 with their offset, JSON values with sorted keys. Dumping a loaded dump gives the same
 bytes, on SQLite and PostgreSQL alike.
 
-Which tables: every model table, `admin_accounts` included, so that a restore keeps the admin
-logins (the hashes are salted werkzeug hashes, never passwords; the file is still created
-owner-only, 0600). `alembic_version` is never dumped nor loaded: it describes the schema, which
-`flask db upgrade` owns, not data.
+Which tables: never `admin_sessions` (`app_tables.STATE_TABLES`: a restore must not bring back
+a session that was logged out). The credential tables of DUMPED_ONLY_WHEN_NAMED
+(`admin_accounts`: salted password hashes) only when named: a dump made for a demo or a bug
+report must not carry them by accident. A named one is written to a file created owner-only
+(0600). `alembic_version` is never dumped nor loaded: it describes the
+schema, which `flask db upgrade` owns, not data.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from pixcrawler.database.errors import first_line
 from pixcrawler.extensions import db
-from pixcrawler.services.app_tables import app_tables, require_schema
+from pixcrawler.services.app_tables import data_tables, require_schema
 from pixcrawler.services.bulk_insert import insert_rows
 from pixcrawler.services.sequences import advance_sequences
 
@@ -41,6 +44,10 @@ FORMATS = ("jsonl", "json")
 DUMP_BATCH_ROWS = 2_000
 LOAD_BATCH_ROWS = 1_000
 READ_CHUNK_CHARS = 1 << 20
+
+
+# Tables a dump leaves out unless they are named on the command line: credentials.
+DUMPED_ONLY_WHEN_NAMED = frozenset({"admin_accounts"})
 
 
 class FixtureError(ValueError):
@@ -51,11 +58,12 @@ class FixtureError(ValueError):
 
 
 def select_tables(names: Iterable[str] = ()) -> list[sa.Table]:
-    """The named tables (all app tables when none), always in foreign-key order."""
-    tables = app_tables()
+    """The named tables, always in foreign-key order; with no names, every app table but the
+    credential ones (DUMPED_ONLY_WHEN_NAMED)."""
+    tables = data_tables()
     wanted = list(dict.fromkeys(names))
     if not wanted:
-        return tables
+        return [table for table in tables if table.name not in DUMPED_ONLY_WHEN_NAMED]
     known = {table.name for table in tables}
     unknown = [name for name in wanted if name not in known]
     if unknown:
@@ -111,8 +119,16 @@ def column_decoder(column: sa.Column) -> Callable[[Any], Any]:
     a million-row load calls it for every value)."""
     column_type = _type_of(column)
     if isinstance(column_type, sa.JSON):
-        # null means SQL NULL, as dumpdata writes it; the JSON type would store JSON 'null'.
-        return lambda value: sa.null() if value is None else value
+
+        def json_value(value: Any) -> Any:
+            # null means SQL NULL, as dumpdata writes it; the JSON type would store JSON 'null'.
+            if value is None:
+                return sa.null()
+            if _has_nul(value):  # PostgreSQL's jsonb refuses \u0000 too
+                raise _nul(column)
+            return value
+
+        return json_value
 
     def checked(accept: Callable[[Any], Any], expected: str) -> Callable[[Any], Any]:
         def decode(value: Any) -> Any:
@@ -120,6 +136,8 @@ def column_decoder(column: sa.Column) -> Callable[[Any], Any]:
                 return None
             try:
                 return accept(value)
+            except FixtureError:
+                raise
             except (ValueError, TypeError):
                 raise _bad(column, value, expected) from None
 
@@ -140,7 +158,11 @@ def column_decoder(column: sa.Column) -> Callable[[Any], Any]:
             value = _exactly(str, value)
             # SQLite would store an over-long string silently; PostgreSQL would refuse it.
             if length is not None and len(value) > length:
-                raise FixtureError(f"value for {column.name!r} is longer than {length}")
+                raise FixtureError(
+                    f"value for {column.name!r} is longer than {length} characters ({len(value)})"
+                )
+            if "\x00" in value:  # PostgreSQL text cannot hold it; SQLite would keep it
+                raise _nul(column)
             return value
 
         return checked(text, "a string")
@@ -159,6 +181,20 @@ def _aware_datetime(value: Any) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError
     return parsed
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _nul(column: sa.Column) -> FixtureError:
+    return FixtureError(f"value for {column.name!r} contains a NUL character (\\u0000)")
 
 
 def _bad(column: sa.Column, value: Any, expected: str) -> FixtureError:
@@ -234,7 +270,7 @@ def _records(
                     query.execution_options(stream_results=True, yield_per=DUMP_BATCH_ROWS)
                 )
                 count = 0
-                for row in rows:
+                for row in _readable(rows, table):
                     values = {}
                     for column, value in zip(columns, row, strict=True):
                         name = column.name
@@ -251,12 +287,28 @@ def _records(
                 result.counts[table.name] = count
 
 
+def _readable(rows: Iterable[sa.Row], table: sa.Table) -> Iterator[sa.Row]:
+    """`rows`, or one FixtureError for a stored value its column type cannot read back (SQLite
+    keeps any text in a timestamp column, say), instead of a ValueError deep in SQLAlchemy."""
+    iterator = iter(rows)
+    while True:
+        try:
+            row = next(iterator)
+        except StopIteration:
+            return
+        except (ValueError, TypeError) as exc:
+            raise FixtureError(
+                f"table {table.name} holds a value that cannot be read: {exc}"
+            ) from None
+        yield row
+
+
 def dump_to_path(path: str, **kwargs: Any) -> DumpResult:
     """`dump` into a file that appears only when complete, readable by its owner only."""
     target = Path(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
     try:
-        os.fchmod(handle, 0o600)  # admin_accounts holds password hashes
+        os.fchmod(handle, 0o600)  # a named admin_accounts holds password hashes
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             result = dump(out, **kwargs)
         os.replace(temporary, target)
@@ -291,7 +343,7 @@ class RecordError(FixtureError):
 
 @dataclass
 class _Pending:
-    """Consecutive records for one table with the same columns: one executemany."""
+    """Consecutive records for one table with the same columns: one batch (COPY or executemany)."""
 
     table: sa.Table
     keys: tuple[str, ...]
@@ -308,7 +360,7 @@ class _Loader:
         progress: Callable[[int], None] | None,
     ):
         self.connection = connection
-        self.tables = {table.name: table for table in app_tables()}
+        self.tables = {table.name: table for table in data_tables()}
         self.confirm_overwrite = confirm_overwrite
         self.progress = progress
         self.confirmed = False

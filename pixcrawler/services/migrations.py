@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,12 @@ from pixcrawler.database.errors import first_line
 from pixcrawler.database.schema_differences import describe
 from pixcrawler.database.urls import mask
 
+# The drift comparison reads every table's definition. Behind a statement queued for a lock
+# (a migration's ALTER waiting on a long transaction) those reads queue too, so on PostgreSQL
+# it gives up after this many seconds and says so, rather than wait as long as the migration.
+DRIFT_LOCK_TIMEOUT = 1
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout
+
 
 class Status:
     UP_TO_DATE = "up to date"
@@ -29,6 +35,17 @@ class Status:
     SEVERAL_HEADS = "several heads"
     NO_SCHEMA = "no schema yet"
     UNREACHABLE = "database unreachable"
+
+
+class DriftSkipped:
+    """Why models and tables were not compared (MigrationState.drift is then None)."""
+
+    UNREACHABLE = "the database does not answer"
+    NOT_AT_HEAD = "the schema is not at the single head"
+    LOCKED = (
+        f"waited {DRIFT_LOCK_TIMEOUT} s for a lock on a table: another session (a migration?) "
+        "holds or waits for one"
+    )
 
 
 @dataclass(frozen=True)
@@ -41,7 +58,7 @@ class Revision:
     path: str
     is_head: bool
     is_current: bool
-    applied: bool
+    applied: bool | None  # None: cannot be told (the database is at a revision not in these)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +83,7 @@ class MigrationState:
     unknown_current: tuple[str, ...]  # in the database, not in the scripts (newer code ran)
     error: str | None = None
     drift: tuple[str, ...] | None = field(default=None)  # None when not computed
+    drift_skipped: str | None = None  # why drift was not computed, when it was asked for
 
     @property
     def status(self) -> str:
@@ -92,6 +110,17 @@ class MigrationState:
     def at_head(self) -> bool:
         return self.status == Status.UP_TO_DATE
 
+    @property
+    def ahead_note(self) -> str | None:
+        """What "ahead of the code" means here, in a sentence; None in any other state."""
+        if not self.unknown_current:
+            return None
+        return (
+            f"The database is at {', '.join(self.unknown_current)}, which these migration "
+            "scripts do not contain: newer code migrated it. Which of their revisions are "
+            "applied cannot be told, and nothing is pending."
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "backend": self.backend,
@@ -103,6 +132,8 @@ class MigrationState:
             "pending": [r.id for r in self.pending],
             "unknown_current": list(self.unknown_current),
             "drift": None if self.drift is None else list(self.drift),
+            "drift_skipped": self.drift_skipped,
+            "ahead_note": self.ahead_note,
             "error": self.error,
             "revisions": [r.as_dict() for r in self.revisions],
         }
@@ -125,23 +156,52 @@ def script_directory() -> ScriptDirectory:
 
 
 def migration_state(with_drift: bool = False) -> MigrationState:
-    """Read the current revision(s) from the database and compare them with the scripts."""
+    """Read the current revision(s) from the database and compare them with the scripts.
+
+    With `with_drift`, also compare the models with the tables (what `flask check` and the
+    dashboard show), but only when the schema is at the single head: before that the
+    differences are the pending revisions themselves, and not worth a lock wait.
+    """
     engine: sa.Engine = current_app.extensions["migrate"].db.engine
     scripts = script_directory()
     current: tuple[str, ...] = ()
-    drift = None
-    error = None
+    drift, skipped, error = None, None, None
     try:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_heads()
             if with_drift:
-                drift = tuple(schema_drift(connection))
+                drift, skipped = compare_models(connection, build_state(scripts, engine, current))
     except sa.exc.DBAPIError as exc:
         error = first_line(exc)
-    return build_state(scripts, engine, current, error, drift)
+        skipped = DriftSkipped.UNREACHABLE if with_drift else None
+    state = build_state(scripts, engine, current, error)
+    return replace(state, drift=drift, drift_skipped=skipped)
 
 
-def build_state(scripts, engine, current, error=None, drift=None) -> MigrationState:
+def compare_models(
+    connection: sa.Connection, state: MigrationState
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """The drift lines, or None and the reason they were not computed."""
+    if not state.at_head:
+        return None, DriftSkipped.NOT_AT_HEAD
+    if connection.dialect.name != "postgresql":
+        return tuple(schema_drift(connection)), None
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{DRIFT_LOCK_TIMEOUT * 1000}ms'")
+    try:
+        return tuple(schema_drift(connection)), None
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        return None, DriftSkipped.LOCKED
+
+
+def build_state(scripts, engine, current, error=None) -> MigrationState:
+    """The state for `current` (the database's revisions), without drift.
+
+    A current revision these scripts do not contain ("ahead of the code") hides which of
+    theirs are applied: the ones below a known current revision are, the others cannot be
+    told (`applied` None), and nothing is pending (`flask db upgrade` would fail, not run them).
+    """
     known = {s.revision: s for s in scripts.walk_revisions()}
     unknown = tuple(rev for rev in current if rev not in known)
     applied: set[str] = set()
@@ -150,21 +210,21 @@ def build_state(scripts, engine, current, error=None, drift=None) -> MigrationSt
             applied.update(s.revision for s in scripts.iterate_revisions(rev, "base"))
     heads = tuple(scripts.get_heads())
     ordered = list(reversed(list(scripts.walk_revisions())))
-    revisions = tuple(_revision(s, heads, current, applied) for s in ordered)
+    revisions = tuple(_revision(s, heads, current, applied, bool(unknown)) for s in ordered)
     return MigrationState(
         backend=engine.dialect.name,
         database=mask(engine.url.render_as_string(hide_password=False)),
         current=tuple(current),
         heads=heads,
         revisions=revisions,
-        pending=tuple(r for r in revisions if not r.applied),
+        pending=() if unknown else tuple(r for r in revisions if not r.applied),
         unknown_current=unknown,
         error=error,
-        drift=drift,
     )
 
 
-def _revision(script: Script, heads, current, applied) -> Revision:
+def _revision(script: Script, heads, current, applied, ahead: bool) -> Revision:
+    is_applied = script.revision in applied
     return Revision(
         id=script.revision,
         message=(script.doc or "").strip().splitlines()[0] if script.doc else "",
@@ -174,7 +234,7 @@ def _revision(script: Script, heads, current, applied) -> Revision:
         path=script.path,
         is_head=script.revision in heads,
         is_current=script.revision in current,
-        applied=script.revision in applied,
+        applied=True if is_applied else (None if ahead else False),
     )
 
 

@@ -192,3 +192,14 @@ def test_login_page_explains_a_database_without_accounts(empty_app):
     response = login(client)
     assert response.status_code == 503
     assert "flask db upgrade" in login_error(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/project/new/", "/admin/profile/delete/", "/admin/migrations/upgrade"]
+)
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_an_anonymous_post_without_a_token_is_refused_first_with_400(anon, url, accept):
+    """README: CSRF protection answers before the login check, for people and machines."""
+    response = anon.post(url, data={"id": "1"}, headers={"Accept": accept})
+    assert response.status_code == 400
+    assert "The CSRF token is missing." in response.get_data(as_text=True)

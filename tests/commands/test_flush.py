@@ -3,11 +3,15 @@ table, keeps the schema and alembic_version, and sets PostgreSQL's id sequences 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 import sqlalchemy as sa
 
 from pixcrawler.extensions import db
 from pixcrawler.models import Profile, Project
+from pixcrawler.services import accounts, admin_sessions
+from tests.admin.helpers import EMAIL, PASSWORD
 from tests.commands.cli_helpers import ok, one_error_line, run_in_terminal
 from tests.commands.data_helpers import counts, head_cli
 
@@ -94,3 +98,16 @@ def test_flush_never_empties_a_table_outside_the_app(database_url, flask_cli):
         assert connection.exec_driver_sql("SELECT count(*) FROM outside_notes").scalar() == 2
         assert connection.exec_driver_sql("SELECT count(*) FROM profiles").scalar() == 2
     engine.dispose()
+
+
+def test_flush_ends_every_admin_session(migrated_app):
+    with migrated_app.app_context():
+        account = accounts.create_superuser(EMAIL, PASSWORD)
+        life = admin_sessions.Lifetime(idle=timedelta(hours=2), absolute=timedelta(hours=12))
+        admin_sessions.open_session(account.profile_id, datetime.now(UTC), life)
+        db.session.commit()
+    assert counts(migrated_app)["admin_sessions"] == 1
+    result = migrated_app.test_cli_runner().invoke(args=["flush", "--no-input"])
+    assert result.exit_code == 0, result.output
+    assert "admin_sessions" in result.stdout
+    assert not any(counts(migrated_app).values())

@@ -115,14 +115,50 @@ def test_unreachable_database_is_one_line():
     assert "127.0.0.1:1" in line and "cannot read the migrations" in line
 
 
-def test_a_database_ahead_of_the_code_is_explained(app):
+AHEAD_NOTE = (
+    "The database is at 999, which these migration scripts do not contain: newer code "
+    "migrated it. Which of their revisions are applied cannot be told, and nothing is pending."
+)
+
+
+def test_a_database_ahead_of_the_code_has_nothing_pending(app):
+    ids = revision_ids()
     with app.app_context():
         upgrade()
         with db.engine.begin() as connection:
             connection.execute(sa.text("UPDATE alembic_version SET version_num = '999'"))
-    result = ok(app.test_cli_runner().invoke(args=["showmigrations"]))
+    runner = app.test_cli_runner()
+    result = ok(runner.invoke(args=["showmigrations"]))
     assert result.stdout.splitlines()[0].endswith(": ahead of the code")
-    assert "The database is at 999, which these scripts do not contain" in result.stdout
+    assert [line.split("  ")[0] for line in lines(result.stdout)] == [f" [?] {i}" for i in ids]
+    assert result.stdout.endswith(AHEAD_NOTE + "\n")
+    plan = ok(runner.invoke(args=["showmigrations", "--plan"])).stdout
+    assert plan == f"Nothing to apply: ahead of the code.\n{AHEAD_NOTE}\n"
+    data = json.loads(ok(runner.invoke(args=["showmigrations", "--json"])).stdout)
+    assert data["pending"] == [] and data["unknown_current"] == ["999"]
+    assert [r["applied"] for r in data["revisions"]] == [None] * len(ids)
+    assert data["ahead_note"] == AHEAD_NOTE
+    assert (
+        json.loads(ok(runner.invoke(args=["showmigrations", "--plan", "--json"])).stdout)["plan"]
+        == []
+    )
+
+
+def test_beside_an_unknown_revision_a_known_one_still_shows_what_it_applied(app):
+    """Two rows in alembic_version (a branch of newer code): 002's ancestors are applied,
+    whether the rest are cannot be told."""
+    first, second, *rest = revision_ids()
+    with app.app_context():
+        upgrade(revision=second)
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO alembic_version VALUES ('999')"))
+    result = ok(app.test_cli_runner().invoke(args=["showmigrations"]))
+    assert [line.split("  ")[0] for line in lines(result.stdout)] == [
+        f" [X] {first}",
+        f" [X] {second}",
+        *[f" [?] {i}" for i in rest],
+    ]
+    assert "(current)" in lines(result.stdout)[1]
 
 
 def test_a_missing_migrations_folder_is_one_line(database_url, tmp_path):

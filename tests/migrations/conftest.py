@@ -4,20 +4,58 @@ folders with extra revisions, and direct looks at the database's revision and lo
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
+from flask import Flask
 
 from pixcrawler.database.migration_lock import LOCK_CLASS, LOCK_ID
 from tests.conftest import REPO_ROOT
 
-HEAD = "004"
+# The repository's revisions, oldest first, and their head: read from the scripts, so a new
+# revision on another branch needs no edit here.
+_SCRIPTS = ScriptDirectory(str(REPO_ROOT / "migrations"))
+REVISIONS = [script.revision for script in reversed(list(_SCRIPTS.walk_revisions()))]
+HEAD = _SCRIPTS.get_current_head()
+
+
+def next_revision(revision: str) -> str:
+    """The id after `revision` in the project's numbering (004 -> 005)."""
+    return f"{int(revision) + 1:03d}"
+
+
+NEXT = next_revision(HEAD)  # the id of the first scratch revision added after head
+
+
+def scripts_on_disk() -> list[dict]:
+    """What the files in migrations/versions say, read as text (no Alembic, no app code): for
+    checking what the app reports about its revisions against facts it did not compute."""
+    found = []
+    for path in sorted((REPO_ROOT / "migrations" / "versions").glob("[0-9]*.py")):
+        number = path.stem.split("_", 1)[0]
+        text = path.read_text()
+        title = text.split('"""')[1].strip().splitlines()[0]  # the docstring's first line
+        revises = re.search(r"^Revises: ?(.*)$", text, re.M).group(1).strip()
+        created = re.search(r"^Create Date: (.+)$", text, re.M).group(1).strip()
+        found.append(
+            {
+                "id": number,
+                "message": title,
+                "down_revisions": [revises] if revises else [],
+                "created": datetime.fromisoformat(created),
+            }
+        )
+    return found
 
 
 def flask_env(database_url: str, env: dict[str, str] | None = None) -> dict[str, str]:
@@ -39,6 +77,20 @@ def start_flask(*args: str, database_url: str, env=None, **popen) -> subprocess.
         text=True,
         **popen,
     )
+
+
+def upgrade_in_process(app: Flask, revision: str = "head", directory: Path | None = None) -> None:
+    """What `flask db upgrade REVISION` runs (env.py, the lock, the guard), in this process and
+    with logging left alone, so `caplog` sees every record with its time. Cheaper than a
+    subprocess where start-up and exit codes are not the point."""
+    with app.app_context():
+        migrate = app.extensions["migrate"]
+        config = migrate.migrate.get_config(directory or migrate.directory)
+        config.attributes["configure_logging"] = False
+        try:
+            command.upgrade(config, revision)
+        finally:
+            migrate.db.engine.dispose()
 
 
 def revision_of(database_url: str) -> set[str]:
@@ -101,6 +153,8 @@ class ScratchMigrations:
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self.head = HEAD  # where the next revision goes, unless told `after`
+        self.last = HEAD  # the highest id so far: the next one is one more
         shutil.copytree(REPO_ROOT / "migrations", folder)
 
     @property
@@ -108,8 +162,10 @@ class ScratchMigrations:
         """Point a `flask` process at this copy (the MIGRATIONS_DIR config key)."""
         return {"PIXCRAWLER_MIGRATIONS_DIR": str(self.folder)}
 
-    def add(self, revision: str, down_revision: str, title: str, upgrade: str) -> None:
-        """Write `versions/<revision>_scratch.py` whose upgrade() body is `upgrade`."""
+    def add(self, title: str, upgrade: str, after: str | None = None) -> str:
+        """Write the next revision, whose upgrade() body is `upgrade`, after the scratch head
+        (or after `after`, which starts a branch); returns its id, the next number."""
+        revision, down_revision = next_revision(self.last), after or self.head
         body = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
         source = (
             f'"""{title}\n\nRevision ID: {revision}\nRevises: {down_revision}\n"""\n\n'
@@ -119,6 +175,10 @@ class ScratchMigrations:
             f"def upgrade():\n{body}\n\n\ndef downgrade():\n    pass\n"
         )
         (self.folder / "versions" / f"{revision}_scratch.py").write_text(source)
+        self.last = revision
+        if after is None:
+            self.head = revision
+        return revision
 
 
 @pytest.fixture

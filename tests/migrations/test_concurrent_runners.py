@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import fcntl
 import re
+import sqlite3
+import threading
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -16,19 +19,24 @@ import pytest
 import sqlalchemy as sa
 
 from pixcrawler.database.migration_lock import LOCK_CLASS, LOCK_ID
-from tests.conftest import run_flask
+from tests.conftest import make_app, run_flask
 from tests.migrations.conftest import (
     HEAD,
+    REVISIONS,
     assert_one_line_error,
     migration_lock_holders,
     revision_of,
     start_flask,
     table_names,
+    upgrade_in_process,
     wait_until,
 )
 
 RUNNING = re.compile(r"Running upgrade (\w*) ?-> (\w+)")
-ALL_STEPS = {"-> 001", "001 -> 002", "002 -> 003", "003 -> 004"}
+# Every step of an upgrade from nothing: "-> 001", "001 -> 002", …
+ALL_STEPS = {
+    f"{down} -> {up}".strip() for down, up in zip(["", *REVISIONS[:-1]], REVISIONS, strict=True)
+}
 
 
 def upgrade_concurrently(database_url: str, runners: int) -> tuple[list, Counter]:
@@ -57,7 +65,7 @@ def test_eight_runners_from_an_intermediate_revision_apply_the_rest_once(databas
     results, steps = upgrade_concurrently(database_url, 8)
     for process, _, stderr in results:
         assert process.returncode == 0, stderr
-    assert steps == Counter(dict.fromkeys(ALL_STEPS - {"-> 001"}, 1))
+    assert steps == Counter(dict.fromkeys(ALL_STEPS - {f"-> {REVISIONS[0]}"}, 1))
     assert revision_of(database_url) == {HEAD}
 
 
@@ -131,19 +139,27 @@ def migration_sessions(connection: sa.Connection) -> list[int]:
 
 
 @pytest.mark.only_backend("postgresql")
-def test_read_only_commands_never_wait_for_the_lock(database_url, server):
+def test_read_only_commands_never_wait_for_the_lock(database_url, server, scratch_migrations):
     assert run_flask("db", "upgrade", database_url=database_url).returncode == 0
     holder = hold_postgres_lock(server, "deploy-7")
     env = {"PIXCRAWLER_MIGRATION_WAIT_TIMEOUT": "1"}
     try:
         current = run_flask("db", "current", database_url=database_url, env=env)
         check = run_flask("db", "check", database_url=database_url, env=env)
+        # `db migrate` compares models and tables; it writes a file, never to the database.
+        migrate = run_flask(
+            "db", "migrate", "-m", "x", database_url=database_url, env=scratch_migrations.env | env
+        )
+        history = run_flask("db", "history", database_url=database_url, env=env)
         stamp = run_flask("db", "stamp", "003", database_url=database_url, env=env)
     finally:
         release(holder)
     assert current.returncode == 0 and f"{HEAD} (head)" in current.stdout, current.stderr
     assert check.returncode == 0, check.stderr
-    assert "waiting" not in current.stderr + check.stderr
+    assert migrate.returncode == 0, migrate.stderr
+    assert "No changes in schema detected" in migrate.stderr
+    assert history.returncode == 0 and "<base> -> 001" in history.stdout, history.stderr
+    assert "waiting" not in current.stderr + check.stderr + migrate.stderr + history.stderr
     assert stamp.returncode == 1 and "waiting for another" in stamp.stderr  # stamp writes
     assert revision_of(database_url) == {HEAD}
 
@@ -166,3 +182,55 @@ def test_a_bad_wait_timeout_is_one_clear_error(database_url):
     result = run_flask("db", "upgrade", database_url=database_url, env=env)
     assert result.returncode == 1
     assert_one_line_error(result.stderr, "MIGRATION_WAIT_TIMEOUT must be a number of seconds")
+
+
+@pytest.mark.only_backend("sqlite")
+def test_a_sqlite_migration_waits_for_a_writer_instead_of_failing_halfway(database_url):
+    """Each migration starts with BEGIN IMMEDIATE, so it queues behind a writer.
+
+    A plain BEGIN would first read alembic_version under a shared lock, then fail to upgrade it
+    to a write lock while the writer holds one: SQLite answers "database is locked" at once,
+    without waiting for busy_timeout, because waiting there could deadlock.
+    """
+    app = make_app(database_url)
+    upgrade_in_process(app, REVISIONS[0])
+    path = sa.engine.make_url(database_url).database
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN")  # an app request: deferred, then a write takes the write lock
+    writer.execute("INSERT INTO profiles (id, email) VALUES (?, ?)", (uuid.uuid4().hex, "w@x.io"))
+    outcome: list[BaseException | None] = []
+
+    def migrate() -> None:
+        try:
+            upgrade_in_process(app)
+            outcome.append(None)
+        except BaseException as exc:  # the test reports it
+            outcome.append(exc)
+
+    runner = threading.Thread(target=migrate)
+    runner.start()
+    try:
+        # Until it is migrating (it holds the runner lock), or has already given up.
+        wait_until(lambda: lock_file_held(f"{path}.migration-lock") or not runner.is_alive())
+        runner.join(timeout=1.0)  # plenty for a plain BEGIN to fail on its first write
+        waited = runner.is_alive()
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+        runner.join(timeout=120)
+    assert outcome == [None], outcome
+    assert waited, "the migration finished while a writer held the write lock"
+    assert revision_of(database_url) == {HEAD}
+
+
+def lock_file_held(lock_path: str) -> bool:
+    """Whether someone holds the SQLite runner lock (flock conflicts across open files)."""
+    if not Path(lock_path).exists():
+        return False
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False

@@ -12,7 +12,13 @@ import sys
 import pytest
 
 from tests.conftest import REPO_ROOT, run_flask
-from tests.migrations.conftest import HEAD, assert_one_line_error, flask_env, revision_of
+from tests.migrations.conftest import (
+    HEAD,
+    REVISIONS,
+    assert_one_line_error,
+    flask_env,
+    revision_of,
+)
 
 SQUAWK_CONFIG = REPO_ROOT / "migrations" / "squawk.toml"
 
@@ -21,9 +27,9 @@ SQUAWK_CONFIG = REPO_ROOT / "migrations" / "squawk.toml"
 def test_every_migration_passes_lint(database_url):
     result = run_flask("db", "lint", database_url=database_url)
     assert result.returncode == 0, result.stdout + result.stderr
-    for revision in ("001", "002", "003", "004"):
+    for revision in REVISIONS:
         assert re.search(rf"^{revision} .*: ok$", result.stdout, re.M), result.stdout
-    assert "4 migration(s) linted, no violations" in result.stdout
+    assert f"{len(REVISIONS)} migration(s) linted, no violations" in result.stdout
 
 
 @pytest.mark.only_backend("sqlite")
@@ -41,15 +47,16 @@ BLOCKING_INDEX = "op.create_index('ix_images_filename', 'images', ['filename'])"
 
 @pytest.mark.only_backend("sqlite")
 def test_lint_reports_violations_by_migration_and_fails(database_url, scratch_migrations):
-    scratch_migrations.add("005", "004", "index images the blocking way", BLOCKING_INDEX)
+    new = scratch_migrations.add("index images the blocking way", BLOCKING_INDEX)
     result = run_flask("db", "lint", database_url=database_url, env=scratch_migrations.env)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert lines[3].startswith("004 ") and lines[3].endswith(": ok")
-    assert lines[4] == "005  index images the blocking way: 1 violation(s)"
-    assert "require-concurrent-index-creation" in lines[5]
-    assert "CREATE INDEX ix_images_filename ON images (filename);" in lines[6]
-    assert_one_line_error(result.stderr, "1 squawk violation(s) in migration(s) 005")
+    at = len(REVISIONS)  # the repository's revisions come first, each on one line
+    assert lines[at - 1].startswith(f"{HEAD} ") and lines[at - 1].endswith(": ok")
+    assert lines[at] == f"{new}  index images the blocking way: 1 violation(s)"
+    assert "require-concurrent-index-creation" in lines[at + 1]
+    assert "CREATE INDEX ix_images_filename ON images (filename);" in lines[at + 2]
+    assert_one_line_error(result.stderr, f"1 squawk violation(s) in migration(s) {new}")
 
 
 def test_every_rule_turned_off_says_why():
@@ -130,4 +137,4 @@ def test_production_downgrade_on_a_terminal_asks_first(at_head):
 def test_outside_production_downgrade_does_not_ask(at_head):
     result = run_flask("db", "downgrade", database_url=at_head)
     assert result.returncode == 0, result.stderr
-    assert revision_of(at_head) == {"003"}
+    assert revision_of(at_head) == {REVISIONS[-2]}  # one step down, as Flask-Migrate's default

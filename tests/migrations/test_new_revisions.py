@@ -1,5 +1,6 @@
-"""Revisions 003 (job_chunks) and 004 (profiles.tier, images(crawl_job_id, hash)): up, down and
-up again on both backends, and on PostgreSQL proof that 004 never stops writers."""
+"""Revisions 003 (job_chunks), 004 (profiles.tier, images(crawl_job_id, hash)) and 005
+(admin_sessions): up, down and up again on both backends, and on PostgreSQL proof that 004
+never stops writers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask_migrate import downgrade, upgrade
 
 from pixcrawler.extensions import db
 from pixcrawler.services.migrations import revision_sql, schema_drift
+from tests.admin.helpers import add_superuser
 from tests.conftest import run_flask
 from tests.migrations.conftest import HEAD, revision_of, start_flask, wait_until
 
@@ -153,8 +155,6 @@ def test_004_tier_and_hash_index_up_down_up(app):
         check_003(db.engine)
         upgrade(revision="004")
         check_004(db.engine, existing)
-        with db.engine.connect() as connection:
-            assert schema_drift(connection) == []  # `flask db check` is clean at head
 
 
 def test_004_postgresql_sql_builds_and_drops_the_index_concurrently(app):
@@ -213,3 +213,50 @@ def test_004_index_work_runs_outside_a_transaction_and_never_blocks_writers(
     with server.connect() as connection:
         invalid = connection.execute(sa.text("SELECT count(*) FROM pg_index WHERE NOT indisvalid"))
         assert invalid.scalar() == 0
+
+
+admin_sessions = sa.table(
+    "admin_sessions",
+    sa.column("id_digest"),
+    sa.column("profile_id", sa.Uuid),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("last_seen_at", sa.DateTime(timezone=True)),
+)
+
+
+def check_005(engine: sa.Engine, admin: uuid.UUID) -> None:
+    """A session row for the admin; deleting the profile deletes it (the cascade)."""
+    now = sa.func.current_timestamp()
+    row = {"profile_id": admin, "created_at": now, "last_seen_at": now}
+    with engine.begin() as connection:
+        connection.execute(admin_sessions.insert().values(id_digest="a" * 64, **row))
+    assert refused(engine, admin_sessions.insert().values(id_digest="a" * 64, **row))  # the key
+    stranger = {**row, "profile_id": uuid.uuid4()}
+    assert refused(engine, admin_sessions.insert().values(id_digest="b" * 64, **stranger))
+    assert "ix_admin_sessions_profile_id" in index_names("admin_sessions")
+    with engine.begin() as connection:
+        connection.execute(sa.delete(profiles).where(profiles.c.id == admin))
+        assert (
+            connection.execute(sa.select(sa.func.count()).select_from(admin_sessions)).scalar()
+            == 0
+        )
+
+
+def test_005_admin_sessions_up_down_up(app):
+    add_admin = sa.select(profiles.c.id).where(profiles.c.email == "admin@example.com")
+    with app.app_context():
+        upgrade(revision="004")
+        add_superuser(app)
+        upgrade(revision="005")
+        with db.engine.connect() as connection:
+            admin = connection.execute(add_admin).scalar_one()
+        check_005(db.engine, admin)
+        downgrade(revision="004")
+        assert not sa.inspect(db.engine).has_table("admin_sessions")
+        add_superuser(app)
+        upgrade(revision="005")
+        with db.engine.connect() as connection:
+            admin = connection.execute(add_admin).scalar_one()
+        check_005(db.engine, admin)
+        with db.engine.connect() as connection:
+            assert schema_drift(connection) == []  # `flask db check` is clean at head

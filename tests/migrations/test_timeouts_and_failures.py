@@ -8,14 +8,17 @@ lock, and a rerun finishes.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
 
 import pytest
 import sqlalchemy as sa
+from alembic.util import CommandError
 
-from tests.conftest import run_flask
+from pixcrawler.database.migration_guard import Limits
+from tests.conftest import make_app, run_flask
 from tests.migrations.conftest import (
     HEAD,
     assert_one_line_error,
@@ -23,6 +26,7 @@ from tests.migrations.conftest import (
     revision_of,
     start_flask,
     table_names,
+    upgrade_in_process,
     wait_until,
 )
 
@@ -71,6 +75,42 @@ def test_a_lock_timeout_is_retried_then_fails_naming_migration_and_blocker(datab
     assert revision_of(database_url) == {HEAD}
 
 
+def test_the_documented_defaults_retry_after_2_4_and_8_seconds():
+    """README's table: 5 s lock timeout, 300 s statement timeout, 3 retries from 2 s."""
+    assert Limits.from_config(make_app("sqlite://").config) == Limits(
+        wait_timeout=300, lock_timeout=5, statement_timeout=300, lock_retries=3, retry_delay=2
+    )
+
+
+@pytest.mark.only_backend("postgresql")
+def test_lock_timeout_retries_really_pause_and_each_pause_doubles(database_url, server, caplog):
+    """The pauses are slept, not only announced: 0.3 s, then 0.6 s, between the attempts."""
+    limits = {"MIGRATION_LOCK_TIMEOUT": 0.2, "MIGRATION_LOCK_RETRIES": 2}
+    app = make_app(database_url, **limits, MIGRATION_RETRY_DELAY=0.3)
+    upgrade_in_process(app, "003")
+    caplog.set_level(logging.INFO, logger="alembic")
+    blocker = hold_profiles(server)
+    started = time.monotonic()
+    try:
+        with pytest.raises(CommandError, match=r"004 .* gave up after 3 attempts"):
+            upgrade_in_process(app, "004")
+        elapsed = time.monotonic() - started
+    finally:
+        blocker.rollback()
+        blocker.close()
+    attempts = [r.created for r in caplog.records if "Running upgrade 003 -> 004" in r.message]
+    retries = [r for r in caplog.records if "waited 0.2 s for a lock" in r.message]
+    assert len(attempts) == 3 and len(retries) == 2, caplog.text
+    assert "retry 1 of 2 in 0.3 s" in retries[0].message
+    assert "retry 2 of 2 in 0.6 s" in retries[1].message
+    # From each retry's announcement to the next attempt: the pause itself.
+    pauses = [attempts[i + 1] - retry.created for i, retry in enumerate(retries)]
+    assert pauses[0] >= 0.3 and pauses[1] >= 0.6, pauses
+    assert pauses[1] < 0.6 + 1.5, pauses  # doubled, not more
+    assert elapsed >= 3 * 0.2 + 0.3 + 0.6  # three lock waits and both pauses
+    assert revision_of(database_url) == {"003"}
+
+
 @pytest.mark.only_backend("postgresql")
 def test_a_retry_succeeds_once_the_blocker_lets_go(database_url, server):
     assert run_flask("db", "upgrade", "003", database_url=database_url).returncode == 0
@@ -108,16 +148,53 @@ def lock_waits_seen(server: sa.Engine) -> bool:
 
 @pytest.mark.only_backend("postgresql")
 def test_statement_timeout_stops_a_slow_statement(database_url, scratch_migrations):
-    scratch_migrations.add("005", "004", "sleep too long", "op.execute('SELECT pg_sleep(5)')")
+    new = scratch_migrations.add("sleep too long", "op.execute('SELECT pg_sleep(5)')")
     env = {**scratch_migrations.env, "PIXCRAWLER_MIGRATION_STATEMENT_TIMEOUT": "0.5"}
     result = run_flask("db", "upgrade", database_url=database_url, env=env)
     assert result.returncode == 1
+    assert_tried_once(result.stderr, new)  # a statement timeout is not a lock timeout
     assert_one_line_error(
         result.stderr,
-        "migration 005 (sleep too long) failed: canceling statement due to statement timeout",
+        f"migration {new} (sleep too long) failed: canceling statement due to statement timeout",
         "statement: SELECT pg_sleep(5)",
-        "the database stays at revision 004",
+        f"the database stays at revision {HEAD}",
     )
+
+
+LIFT_LIMITS = """
+op.execute("SET lock_timeout = '1min'")
+op.execute("SET statement_timeout = '1h'")
+"""
+
+RECORD_LIMITS = """
+op.execute("CREATE TABLE scratch_limits (lock_timeout text, statement_timeout text)")
+op.execute(
+    "INSERT INTO scratch_limits "
+    "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+)
+"""
+
+
+@pytest.mark.only_backend("postgresql")
+def test_limits_one_migration_lifts_are_reset_before_the_next(database_url, scratch_migrations):
+    scratch_migrations.add("lift the limits for itself", LIFT_LIMITS)
+    scratch_migrations.add("record the limits it runs under", RECORD_LIMITS)
+    limits = {"MIGRATION_LOCK_TIMEOUT": 3, "MIGRATION_STATEMENT_TIMEOUT": 40}
+    app = make_app(database_url, MIGRATIONS_DIR=str(scratch_migrations.folder), **limits)
+    upgrade_in_process(app)
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            seen = connection.execute(sa.text("SELECT * FROM scratch_limits")).one()
+    finally:
+        engine.dispose()
+    assert tuple(seen) == ("3s", "40s")
+
+
+def assert_tried_once(stderr: str, revision: str) -> None:
+    """Only lock timeouts are retried: any other error ends the run at its first attempt."""
+    assert stderr.count(f"-> {revision},") == 1, stderr
+    assert "retry" not in stderr, stderr
 
 
 BROKEN = """
@@ -129,16 +206,17 @@ op.execute('INSERT INTO no_such_table VALUES (1)')
 def test_a_failing_migration_rolls_back_alone_and_names_the_statement(
     database_url, scratch_migrations
 ):
-    scratch_migrations.add("005", "004", "break on purpose", BROKEN)
+    new = scratch_migrations.add("break on purpose", BROKEN)
     result = run_flask("db", "upgrade", database_url=database_url, env=scratch_migrations.env)
     assert result.returncode == 1
-    assert "Running upgrade 003 -> 004" in result.stderr  # the good ones before it stay applied
+    assert f"-> {HEAD}," in result.stderr  # the good ones before it stay applied
+    assert_tried_once(result.stderr, new)
     assert_one_line_error(
         result.stderr,
-        "migration 005 (break on purpose) failed:",
+        f"migration {new} (break on purpose) failed:",
         "no_such_table",
         "statement: INSERT INTO no_such_table VALUES (1)",
-        "the database stays at revision 004",
+        f"the database stays at revision {HEAD}",
     )
     assert revision_of(database_url) == {HEAD}
     assert "scratch_notes" not in table_names(database_url)  # its first statement rolled back
@@ -154,7 +232,7 @@ op.execute(f"SELECT pg_sleep({os.environ.get('SCRATCH_SLEEP', '0')})")
 def test_kill_9_mid_migration_leaves_a_clean_revision_and_a_free_lock(
     database_url, scratch_migrations, server
 ):
-    scratch_migrations.add("005", "004", "slow on purpose", SLOW)
+    new = scratch_migrations.add("slow on purpose", SLOW)
     env = {**scratch_migrations.env, "SCRATCH_SLEEP": "60"}
     runner = start_flask("db", "upgrade", database_url=database_url, env=env)
     try:
@@ -171,7 +249,7 @@ def test_kill_9_mid_migration_leaves_a_clean_revision_and_a_free_lock(
     rerun = run_flask("db", "upgrade", database_url=database_url, env=scratch_migrations.env)
     assert rerun.returncode == 0, rerun.stderr
     assert "waiting" not in rerun.stderr
-    assert revision_of(database_url) == {"005"}
+    assert revision_of(database_url) == {new}
 
 
 def sleeping_migration(server: sa.Engine) -> bool:

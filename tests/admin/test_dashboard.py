@@ -325,7 +325,7 @@ NOT_AT_HEAD = "the schema is not at the single head"
         (
             with_a_stray_table,
             "migrations.E004",
-            ["remove table: stray_notes"],
+            ["stray_notes: table in the database, not in the models"],
             None,
             "1 difference",
         ),

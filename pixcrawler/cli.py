@@ -25,19 +25,13 @@ from flask import Flask
 from flask.cli import ScriptInfo
 
 import pixcrawler.commands
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.database.errors import first_line
 from pixcrawler.database.urls import mask
 
 # Names a command module may not take: Flask's own commands and Flask-Migrate's group would
 # silently win or lose against it.
 RESERVED = frozenset({"db", "run", "shell", "routes"})
-
-
-class CommandError(click.ClickException):
-    """A mistake the operator can fix: one line on stderr, exit code 1, no traceback."""
-
-    def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True, file=file)
 
 
 def command_modules() -> list[str]:

@@ -12,7 +12,7 @@ from alembic.util import CommandError as AlembicError
 from flask import g
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.services.migrations import app_alembic_config, drift_lines
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.commands._options import json_option, print_json
 from pixcrawler.services.migration_lint import LintError, RevisionLint, lint
 

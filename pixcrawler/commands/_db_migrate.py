@@ -16,7 +16,7 @@ from alembic.util import CommandError as AlembicError
 from flask import g
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.database import schema_renames
 from pixcrawler.services.migrations import app_alembic_config
 

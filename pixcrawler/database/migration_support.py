@@ -34,10 +34,10 @@ from pixcrawler.database import (
     sqlite_offline,
 )
 from pixcrawler.database.errors import first_line
-from pixcrawler.database.migration_guard import Limits, MigrationGuard
-from pixcrawler.database.migration_lock import runner_lock
 from pixcrawler.database.types import UTCDateTime
 from pixcrawler.database.urls import mask
+from pixcrawler.migrator.guard import Limits, MigrationGuard
+from pixcrawler.migrator.lock import runner_lock
 
 log = logging.getLogger("alembic.env")
 

@@ -26,16 +26,11 @@ from alembic.util import CommandError
 from flask import Flask, current_app, g
 from sqlalchemy.dialects import postgresql
 
-from pixcrawler.database import (
-    schema_compare,
-    schema_operations,
-    schema_renames,
-    sqlite,
-    sqlite_offline,
-)
+from pixcrawler.database import sqlite
 from pixcrawler.database.errors import first_line
 from pixcrawler.database.types import UTCDateTime
 from pixcrawler.database.urls import mask
+from pixcrawler.migrator import compare, operations, renames, sqlite_offline
 from pixcrawler.migrator.guard import Limits, MigrationGuard
 from pixcrawler.migrator.lock import runner_lock
 
@@ -80,13 +75,13 @@ def run_migrations(context) -> None:
 
 def context_options(dialect_name: str) -> dict[str, Any]:
     """Options every run shares, whatever the mode; comparisons see CHECKs and server
-    defaults too (`schema_compare`)."""
+    defaults too (`compare`)."""
     options = dict(current_app.extensions["migrate"].configure_args)
     options.update(
         target_metadata=given_metadata() or current_app.extensions["migrate"].db.metadata,
         compare_type=True,
-        compare_server_default=schema_compare.compare_server_default,
-        autogenerate_plugins=["alembic.autogenerate.*", schema_compare.PLUGIN],
+        compare_server_default=compare.compare_server_default,
+        autogenerate_plugins=["alembic.autogenerate.*", compare.PLUGIN],
         render_as_batch=dialect_name == "sqlite",
         transaction_per_migration=True,
         include_schemas=False,
@@ -301,14 +296,14 @@ def render_item(type_: str, obj: Any, autogen_context) -> str | Literal[False]:
 
 def process_revision_directives(context, revision, directives: list[MigrationScript]) -> None:
     """Number new revisions 002, 003, …; write no file when autogenerate found nothing; ask
-    about renames (`schema_renames`) and finish what autogenerate wrote (`schema_operations`)."""
+    about renames (`renames`) and finish what autogenerate wrote (`operations`)."""
     script = directives[0]
     cmd_opts = context.config.cmd_opts
     autogenerate = getattr(cmd_opts, "autogenerate", False)
     if autogenerate:
-        advice = schema_renames.resolve(context, script)  # checks --rename even when empty
+        advice = renames.resolve(context, script)  # checks --rename even when empty
         if not script.upgrade_ops.is_empty():
-            schema_operations.finish_revision(script, advice)
+            operations.finish_revision(script, advice)
     if autogenerate and script.upgrade_ops.is_empty():
         directives[:] = []
         log.info("No changes in schema detected.")

@@ -18,8 +18,8 @@ from flask import current_app
 
 from pixcrawler.database import migration_support
 from pixcrawler.database.errors import first_line
-from pixcrawler.database.schema_differences import describe
 from pixcrawler.database.urls import mask
+from pixcrawler.migrator.differences import describe
 
 # The drift comparison reads every table's definition. Behind a statement queued for a lock
 # (a migration's ALTER waiting on a long transaction) those reads queue too, so on PostgreSQL
@@ -256,7 +256,7 @@ def _created(script: Script) -> datetime | None:
 
 def schema_drift(connection: sa.Connection, metadata: sa.MetaData | None = None) -> list[str]:
     """What `flask db migrate` would change, one line per difference in words (see
-    `schema_differences`); empty when the models (or `metadata`) and the database agree.
+    `differences`); empty when the models (or `metadata`) and the database agree.
 
     The same comparison as `flask db check`: every option env.py gives Alembic, CHECK
     constraints and server defaults included.

@@ -24,7 +24,7 @@ from alembic.util import CommandError
 
 from pixcrawler.migrator.guard import one_line
 
-# As online (migration_support), batch operations run with enforcement off: dropping the old
+# As online (`environment`), batch operations run with enforcement off: dropping the old
 # copy of a table would otherwise cascade into its child rows. SQLite ignores the switch inside
 # a transaction, so it comes first.
 FOREIGN_KEYS_OFF = (

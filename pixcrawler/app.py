@@ -43,7 +43,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         sqlite.configure_engine(db.engine)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
-    migrator_environment.register(app)
+    migrator_environment.init_app(app)
 
 
 def register_shell_context(app: Flask) -> None:

@@ -25,6 +25,7 @@ from flask import Flask
 from flask.cli import ScriptInfo
 
 import pixcrawler.commands
+from pixcrawler.commands import _db
 from pixcrawler.commands._errors import CommandError
 from pixcrawler.database.errors import first_line
 from pixcrawler.database.urls import mask
@@ -41,8 +42,10 @@ def command_modules() -> list[str]:
 
 
 def register_commands(app: Flask) -> None:
-    """Add each command module's click command to `app.cli`, named after its file; then make
-    every command of `app.cli` (`flask db` too) follow the one-line error rule."""
+    """Adjust and extend Flask-Migrate's `flask db` group (`commands/_db/`); add each command
+    module's click command to `app.cli`, named after its file; then make every command of
+    `app.cli` (`flask db` too) follow the one-line error rule."""
+    _db.register(app)
     for name in command_modules():
         cli_name = name.replace("_", "-")
         if cli_name in RESERVED:

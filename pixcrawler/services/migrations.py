@@ -18,8 +18,8 @@ from flask import current_app
 
 from pixcrawler.database.errors import first_line
 from pixcrawler.database.urls import mask
-from pixcrawler.migrator import environment
 from pixcrawler.migrator.differences import describe
+from pixcrawler.migrator.options import context_options
 
 # The drift comparison reads every table's definition. Behind a statement queued for a lock
 # (a migration's ALTER waiting on a long transaction) those reads queue too, so on PostgreSQL
@@ -261,7 +261,7 @@ def schema_drift(connection: sa.Connection, metadata: sa.MetaData | None = None)
     The same comparison as `flask db check`: every option env.py gives Alembic, CHECK
     constraints and server defaults included.
     """
-    options = environment.context_options(connection.dialect.name)
+    options = context_options(connection.dialect.name)
     if metadata is not None:
         options["target_metadata"] = metadata
     context = MigrationContext.configure(connection, opts=options)

@@ -1,9 +1,8 @@
 """`flask db migrate` that asks about renames instead of dropping data, or follows `--rename`.
 
-`--rename SPEC` becomes Alembic's `-x rename=SPEC`, which `pixcrawler.migrator.renames` reads while
-autogenerate runs (so plain `alembic revision --autogenerate -x rename=…` works too). Not a
-top-level command: `migration_support.register` puts it in the `db` group in place of
-Flask-Migrate's, with all of its options.
+`--rename SPEC` becomes Alembic's `-x rename=SPEC`, which `pixcrawler.migrator.renames` reads
+while autogenerate runs (so plain `alembic revision --autogenerate -x rename=…` works too). It
+takes the place of Flask-Migrate's `migrate` in the `db` group, with all of its options.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ rename_option = click.Option(
 )
 
 
-def migrate_command(original: click.Command) -> click.Command:
+def wrap(original: click.Command) -> click.Command:
     """Flask-Migrate's `migrate` plus `--rename`; Alembic's errors as one `Error:` line."""
 
     def callback(rename: tuple[str, ...], **params: Any) -> None:

@@ -1,7 +1,7 @@
 """The migration pages, written by hand: the history, one revision's SQL, the upgrade button
 (off unless ADMIN_ALLOW_UPGRADE), and the same facts as JSON for machines.
 
-Every fact comes from `services.migrations`, so these pages, `flask showmigrations`, `flask check`
+Every fact comes from `migrator.state`, so these pages, `flask showmigrations`, `flask check`
 and `/readyz` cannot disagree.
 """
 
@@ -13,8 +13,8 @@ from flask.typing import ResponseReturnValue
 from flask_admin import expose
 
 from pixcrawler.admin.base import SecureView
-from pixcrawler.services.migrations import migration_state, revision_sql
-from pixcrawler.services.schema_upgrade import UpgradeError, upgrade_to
+from pixcrawler.migrator.state import migration_state, revision_sql
+from pixcrawler.migrator.upgrade import UpgradeError, upgrade_to
 
 DIALECTS = ("postgresql", "sqlite")
 

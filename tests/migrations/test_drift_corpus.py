@@ -21,8 +21,8 @@ from alembic import command
 from alembic.util import CommandError as AlembicError
 
 from pixcrawler.extensions import db
-from pixcrawler.services.migration_lint import lint
-from pixcrawler.services.migrations import (
+from pixcrawler.migrator.lint import lint
+from pixcrawler.migrator.state import (
     app_alembic_config,
     drift_lines,
     schema_drift,

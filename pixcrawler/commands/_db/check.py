@@ -12,7 +12,7 @@ from flask import g
 from flask.cli import with_appcontext
 
 from pixcrawler.commands._errors import CommandError
-from pixcrawler.services.migrations import app_alembic_config, drift_lines
+from pixcrawler.migrator.state import app_alembic_config, drift_lines
 
 
 def wrap(original: click.Command) -> click.Command:

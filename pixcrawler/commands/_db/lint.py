@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from pixcrawler.commands._errors import CommandError
 from pixcrawler.commands._options import json_option, print_json
-from pixcrawler.services.migration_lint import LintError, RevisionLint, lint
+from pixcrawler.migrator.lint import LintError, RevisionLint, lint
 
 
 @click.command(

@@ -17,7 +17,7 @@ from flask.cli import with_appcontext
 
 from pixcrawler.commands._errors import CommandError
 from pixcrawler.migrator import renames
-from pixcrawler.services.migrations import app_alembic_config
+from pixcrawler.migrator.state import app_alembic_config
 
 rename_option = click.Option(
     ["--rename"],

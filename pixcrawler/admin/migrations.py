@@ -13,7 +13,8 @@ from flask.typing import ResponseReturnValue
 from flask_admin import expose
 
 from pixcrawler.admin.base import SecureView
-from pixcrawler.migrator.state import migration_state, revision_sql
+from pixcrawler.migrator.sql import revision_sql
+from pixcrawler.migrator.state import migration_state
 from pixcrawler.migrator.upgrade import UpgradeError, upgrade_to
 
 DIALECTS = ("postgresql", "sqlite")

@@ -12,7 +12,8 @@ from flask.cli import with_appcontext
 
 from pixcrawler.commands._choice import Choice
 from pixcrawler.commands._errors import CommandError
-from pixcrawler.migrator.state import revision_sql, script_directory
+from pixcrawler.migrator.sql import revision_sql
+from pixcrawler.migrator.state import script_directory
 
 DIALECTS = ["postgresql", "sqlite"]
 

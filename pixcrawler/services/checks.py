@@ -25,7 +25,8 @@ from pixcrawler.config import (
     SQLITE_FILENAME,
     secret_key_weakness,
 )
-from pixcrawler.migrator.state import DriftSkipped, MigrationState, migration_state
+from pixcrawler.migrator.drift import DriftSkipped
+from pixcrawler.migrator.state import MigrationState, migration_state
 
 ERROR = "error"
 WARNING = "warning"

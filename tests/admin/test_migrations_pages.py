@@ -10,7 +10,7 @@ import re
 import pytest
 
 from pixcrawler.extensions import db
-from pixcrawler.migrator.state import revision_sql
+from pixcrawler.migrator.sql import revision_sql
 from tests.admin.helpers import add_superuser, cli_current_lines, csrf_token, login
 from tests.conftest import REPO_ROOT, make_app
 from tests.migrations.conftest import HEAD, ScratchMigrations, scripts_on_disk

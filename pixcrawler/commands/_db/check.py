@@ -12,7 +12,8 @@ from flask import g
 from flask.cli import with_appcontext
 
 from pixcrawler.commands._errors import CommandError
-from pixcrawler.migrator.state import app_alembic_config, drift_lines
+from pixcrawler.migrator.drift import drift_lines
+from pixcrawler.migrator.state import app_alembic_config
 
 
 def wrap(original: click.Command) -> click.Command:

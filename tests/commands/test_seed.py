@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from pixcrawler.extensions import db
 from pixcrawler.models import Project
 from pixcrawler.services.bulk_insert import CopyStream, copy_converter, indexes_deferred
-from pixcrawler.services.seed import (
+from pixcrawler.services.seed.rows import (
     IMAGE_COLUMNS,
     SeedPlan,
     _Generator,

@@ -1,12 +1,9 @@
-"""Realistic demo data for demos and benchmarks, deterministic for a given seed.
+"""The rows of every generated table but the images (`images`), parents first.
 
-Everything is generated from one `random.Random` and a fixed anchor date, never from the clock,
-so the same seed on the same starting database gives the same rows byte for byte. Ids are given
-explicitly (continuing after the rows already there) so images can point at their crawl jobs
-without a round trip; the PostgreSQL sequences are advanced afterwards.
-
-The numbers agree with each other: a crawl job's counters equal its images in the table, its
-progress and timestamps match its status, pending jobs have no images.
+One `random.Random`, seeded from the plan and the ids to continue from, draws everything in a
+fixed order, so the same seed on the same starting database gives the same rows. The numbers
+agree with each other: a crawl job's counters equal its images, its progress and timestamps
+match its status, its chunks add up, and pending jobs have no images.
 """
 
 from __future__ import annotations
@@ -15,203 +12,32 @@ import hashlib
 import math
 import random
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import nullcontext
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from pixcrawler.extensions import db
 from pixcrawler.models import JobStatus
-from pixcrawler.services.app_tables import require_schema
-from pixcrawler.services.bulk_insert import indexes_deferred, insert_rows
-from pixcrawler.services.sequences import advance_sequences
-
-# Seed data lives in the first half of 2026 whatever the date today: determinism over realism.
-ANCHOR = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-
-FIRST_NAMES = (
-    "Amira", "Ben", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-    "Kavya", "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Samir", "Tamsin",
-    "Uma", "Viktor", "Wen", "Yara", "Zoe",
-)  # fmt: skip
-LAST_NAMES = (
-    "Okafor", "Schmidt", "Rossi", "Ivanova", "Haddad", "Tanaka", "Moreau", "Lindqvist", "Patel",
-    "Nguyen", "Kowalski", "Garcia", "Murphy", "Novak", "Santos", "Fischer", "Costa", "Berg",
-    "Duarte", "Yilmaz",
-)  # fmt: skip
-EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "lab.example.edu")
-
-# (project theme, crawl keywords): what people actually build image datasets of.
-THEMES = (
-    ("Urban birds", ("house sparrow", "rock pigeon", "common starling", "carrion crow")),
-    ("Dog breeds", ("golden retriever", "border collie", "beagle", "dachshund", "shiba inu")),
-    ("Plant diseases", ("tomato leaf blight", "powdery mildew", "apple scab", "rust fungus")),
-    ("Street signs", ("stop sign", "yield sign", "speed limit sign", "pedestrian crossing")),
-    ("Vintage cars", ("citroen ds", "volkswagen beetle", "jaguar e-type", "fiat 500 1960s")),
-    ("Wild mushrooms", ("fly agaric", "chanterelle", "porcini", "death cap")),
-    ("Coral reefs", ("brain coral", "staghorn coral", "coral bleaching", "reef fish")),
-    ("Retail shelves", ("supermarket shelf", "empty shelf", "price tag", "product facing")),
-    ("Solar panel defects", ("solar panel crack", "hot spot thermal", "panel soiling")),
-    ("Kitchen utensils", ("whisk", "ladle", "chef knife", "cast iron pan", "spatula")),
-    ("Alpine flowers", ("edelweiss", "gentian", "alpine rose", "mountain avens")),
-    ("Handwritten notes", ("handwritten letter", "whiteboard notes", "shopping list")),
-)
-PROJECT_SUFFIXES = ("dataset", "v2", "benchmark", "pilot", "2026", "training set", "eval set")
-DESCRIPTIONS = (
-    "Training data for a classifier prototype.",
-    "Balanced set for the spring model refresh.",
-    "Evaluation images collected for the paper's ablation study.",
-    "Seed images for active learning; low-confidence cases get labelled by hand.",
-    None,
+from pixcrawler.services.seed.images import image_rows
+from pixcrawler.services.seed.plan import SeedPlan
+from pixcrawler.services.seed.state import _Job, _State
+from pixcrawler.services.seed.vocabulary import (
+    ANCHOR,
+    CHUNK_ERRORS,
+    DESCRIPTIONS,
+    EMAIL_DOMAINS,
+    EXPORT_BASE,
+    EXPORT_FORMATS,
+    FIRST_NAMES,
+    JOB_STATUS_WEIGHTS,
+    LAST_NAMES,
+    PROJECT_SUFFIXES,
+    THEMES,
+    TIER_WEIGHTS,
+    TIERS,
+    VALIDATION_RULES,
 )
 
-# Image sources with the URL shapes those hosts really use.
-HOSTS = ("unsplash", "wikimedia", "flickr", "pixabay", "pinimg")
-HOST_WEIGHTS = (30, 20, 25, 15, 10)
-FORMATS = ("jpg", "png", "webp")
-FORMAT_WEIGHTS = (70, 20, 10)
-# Bytes per pixel, roughly, for a photo in each format.
-BYTES_PER_PIXEL = {"jpg": 0.22, "png": 1.1, "webp": 0.14}
-SIZES = (
-    (1920, 1080), (1280, 720), (1024, 768), (800, 600), (640, 480), (1600, 1200),
-    (2048, 1365), (3000, 2000), (1080, 1350), (512, 512), (4032, 3024), (1200, 800),
-)  # fmt: skip
-STORAGE_BASE = "https://qzkvcrawlpx.supabase.co/storage/v1/object/public/datasets"
-EXPORT_BASE = "https://qzkvcrawlpx.supabase.co/storage/v1/object/sign/exports"
-
-TIERS, TIER_WEIGHTS = ("free", "pro", "enterprise"), (70, 25, 5)
-CHUNK_ERRORS = (
-    "HTTP 429 Too Many Requests from the image source after 3 retries",
-    "connection reset by peer while downloading",
-    "storage upload timed out after 30 s",
-)
-JOB_STATUS_WEIGHTS = {
-    JobStatus.COMPLETED: 55,
-    JobStatus.RUNNING: 15,
-    JobStatus.PENDING: 12,
-    JobStatus.FAILED: 10,
-    JobStatus.CANCELLED: 8,
-}
 CHUNK_SIZE = 100  # images per crawl chunk
-# From this many images into an empty table, PostgreSQL builds the images indexes afterwards.
-DEFER_INDEXES_FROM = 100_000
-DUPLICATE_RATE = 0.02
-
-VALIDATION_RULES = {
-    "min_width": 256,
-    "min_height": 256,
-    "formats": list(FORMATS),
-    "max_file_size": 10 * 1024 * 1024,
-    "deduplicate": True,
-}
-EXPORT_FORMATS = ("zip", "tar.gz", "coco-json")
-
-
-class SeedError(ValueError):
-    """The requested counts cannot be satisfied (e.g. images but no crawl jobs)."""
-
-
-@dataclass(frozen=True)
-class SeedPlan:
-    """How much demo data to add, and the seed that makes it reproducible."""
-
-    profiles: int = 10
-    projects: int = 25
-    jobs: int = 60
-    images: int = 5_000
-    seed: int = 1
-
-    def check(self) -> None:
-        """Refuse counts that would need parents that are not there."""
-        for name in ("profiles", "projects", "jobs", "images"):
-            if getattr(self, name) < 0:
-                raise SeedError(f"--{name} must not be negative")
-        if self.projects and not self.profiles:
-            raise SeedError("projects need owners: --profiles must be at least 1")
-        if self.jobs and not self.projects:
-            raise SeedError("crawl jobs need projects: --projects must be at least 1")
-        if self.images and not self.jobs:
-            raise SeedError("images need crawl jobs: --jobs must be at least 1")
-
-
-@dataclass
-class _Job:
-    """What later tables need to know about a generated crawl job."""
-
-    id: int
-    project_id: int
-    owner_id: uuid.UUID
-    name: str
-    keywords: tuple[str, ...]
-    status: str
-    images: int
-    valid: int
-    created_at: datetime
-    started_at: datetime | None
-    completed_at: datetime | None
-    # Chunk counts by state, and the Celery task ids of the chunks being processed.
-    chunks: tuple[int, int, int, int] = (0, 0, 0, 0)  # total, completed, active, failed
-    active_task_ids: list[str] = field(default_factory=list)
-    updated_at: datetime | None = None
-
-
-@dataclass
-class _State:
-    """Ids to continue from, so seeding twice adds rows instead of colliding."""
-
-    next_ids: dict[str, int] = field(default_factory=dict)
-    existing_profiles: int = 0
-
-
-def seed_database(
-    plan: SeedPlan, progress: Callable[[str, int], None] | None = None
-) -> dict[str, int]:
-    """Add demo data in one transaction; returns the rows written per table."""
-    plan.check()
-    report = progress or (lambda table, count: None)
-    with db.engine.begin() as connection:
-        require_schema(connection)
-        state = _current_state(connection)
-        generator = _Generator(plan, state)
-        counts: dict[str, int] = {}
-        for table_name, columns, rows, copy_line in generator.tables():
-            table = db.metadata.tables[table_name]
-            with _bulk(connection, table, plan):
-                counts[table_name] = insert_rows(connection, table, columns, rows, copy_line)
-            report(table_name, counts[table_name])
-        advance_sequences(connection, db.metadata.sorted_tables)
-    return counts
-
-
-def _bulk(connection: sa.Connection, table: sa.Table, plan: SeedPlan):
-    """Defer the images indexes for a big seed into an empty table; else change nothing."""
-    if table.name == "images" and plan.images >= DEFER_INDEXES_FROM:
-        empty = connection.scalar(sa.select(sa.literal(1)).select_from(table).limit(1)) is None
-        if empty:
-            return indexes_deferred(connection, table)
-    return nullcontext()
-
-
-def _current_state(connection: sa.Connection) -> _State:
-    state = _State()
-    for name in (
-        "projects",
-        "crawl_jobs",
-        "images",
-        "activity_logs",
-        "validation_jobs",
-        "export_jobs",
-        "job_chunks",
-    ):
-        table = db.metadata.tables[name]
-        highest = connection.scalar(sa.select(sa.func.max(table.c.id)))
-        state.next_ids[name] = (highest or 0) + 1
-    profiles = db.metadata.tables["profiles"]
-    state.existing_profiles = connection.scalar(sa.select(sa.func.count()).select_from(profiles))
-    return state
 
 
 class _Generator:
@@ -226,17 +52,6 @@ class _Generator:
         self.projects: list[tuple[int, uuid.UUID, tuple[str, ...], datetime]] = []
         self.jobs: list[_Job] = []
         self.events: list[tuple[uuid.UUID | None, str, str, str, dict[str, Any], datetime]] = []
-
-    def tables(self) -> Iterator[tuple[str, list[str], Any, Callable[[tuple], str] | None]]:
-        """(table, columns, rows, fast COPY formatter or None), parents first."""
-        yield "profiles", PROFILE_COLUMNS, self.profile_rows(), None
-        yield "projects", PROJECT_COLUMNS, self.project_rows(), None
-        yield "crawl_jobs", CRAWL_JOB_COLUMNS, self.crawl_job_rows(), None
-        yield "images", IMAGE_COLUMNS, self.image_rows(), image_copy_line
-        yield "job_chunks", JOB_CHUNK_COLUMNS, self.job_chunk_rows(), None
-        yield "validation_jobs", VALIDATION_JOB_COLUMNS, self.validation_job_rows(), None
-        yield "export_jobs", EXPORT_JOB_COLUMNS, self.export_job_rows(), None
-        yield "activity_logs", ACTIVITY_LOG_COLUMNS, self.activity_log_rows(), None
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -417,46 +232,8 @@ class _Generator:
         return rows
 
     def image_rows(self) -> Iterator[tuple]:
-        """One tuple per image, generated on demand: a million never sit in memory."""
-        rng = self.rng
-        next_id = self.state.next_ids["images"]
-        choices, getrandbits, random_ = rng.choices, rng.getrandbits, rng.random
-        for job in self.jobs:
-            if not job.images:
-                continue
-            span = ((job.completed_at or ANCHOR) - job.started_at).total_seconds()
-            valid_left, previous_hash = job.valid, None
-            step = span / job.images
-            hosts = choices(HOSTS, HOST_WEIGHTS, k=job.images)
-            formats = choices(FORMATS, FORMAT_WEIGHTS, k=job.images)
-            sizes = choices(SIZES, k=job.images)
-            slugs = [(keyword, keyword.replace(" ", "-")) for keyword in job.keywords]
-            storage = f"{STORAGE_BASE}/job-{job.id}/"
-            started, second, at = job.started_at, -1, job.started_at
-            for k in range(job.images):
-                keyword, slug = slugs[k % len(slugs)]
-                ext = formats[k]
-                width, height = sizes[k]
-                filename = f"{slug}_{k + 1:06d}.{ext}"
-                url = _source_url(hosts[k], slug, ext, getrandbits)
-                size = int(width * height * BYTES_PER_PIXEL[ext] * (0.6 + 0.8 * random_()))
-                duplicate = previous_hash is not None and random_() < DUPLICATE_RATE
-                digest = previous_hash if duplicate else f"{getrandbits(256):064x}"
-                previous_hash = digest
-                # Selection sampling: exactly job.valid of the job's images end up valid.
-                valid = random_() * (job.images - k) < valid_left
-                valid_left -= valid
-                if int(step * k) != second:  # images a second apart share one datetime object
-                    second = int(step * k)
-                    at = started + timedelta(seconds=second)
-                yield (
-                    next_id, job.id, url, filename, storage + filename,
-                    width, height, size, ext, digest, valid, duplicate,
-                    [keyword] if valid else None,
-                    {"source": hosts[k], "keyword": keyword, "rank": k + 1}, at, at,
-                )  # fmt: skip
-                next_id += 1
-        self.state.next_ids["images"] = next_id
+        """One tuple per image, generated on demand (see `images`)."""
+        return image_rows(self.jobs, self.rng, self.state)
 
     def validation_job_rows(self) -> list[tuple]:
         rng, rows = self.rng, []
@@ -532,97 +309,3 @@ class _Generator:
             (self.take_id("activity_logs"), user, action, kind, resource, metadata, at)
             for user, action, kind, resource, metadata, at in self.events
         ]
-
-
-# The last timestamp formatted: consecutive images often share the same datetime object.
-_last_timestamp: list[Any] = [None, ""]
-
-
-def image_copy_line(row: tuple) -> str:
-    """One generated image as a COPY text line: a single f-string instead of 16 conversions.
-
-    Only for rows from `image_rows`: their text is built from slugs, hex digits and fixed hosts,
-    so nothing needs COPY escaping, and the JSON shapes are known (a test checks that this
-    matches the generic converters).
-    """
-    (image_id, job_id, url, filename, storage_url, width, height, size, ext, digest, valid,
-     duplicate, labels, metadata, downloaded_at, created_at) = row  # fmt: skip
-    labels_text = f'["{labels[0]}"]' if labels else r"\N"
-    metadata_text = (
-        f'{{"source":"{metadata["source"]}","keyword":"{metadata["keyword"]}",'
-        f'"rank":{metadata["rank"]}}}'
-    )
-    if downloaded_at is not _last_timestamp[0]:
-        _last_timestamp[:] = [downloaded_at, downloaded_at.isoformat()]
-    downloaded = _last_timestamp[1]
-    created = downloaded if created_at is downloaded_at else created_at.isoformat()
-    return (
-        f"{image_id}\t{job_id}\t{url}\t{filename}\t{storage_url}\t{width}\t{height}\t{size}\t"
-        f"{ext}\t{digest}\t{'t' if valid else 'f'}\t{'t' if duplicate else 'f'}\t"
-        f"{labels_text}\t{metadata_text}\t{downloaded}\t{created}\n"
-    )
-
-
-def _source_url(host: str, slug: str, ext: str, getrandbits: Callable[[int], int]) -> str:
-    """A URL shaped like the ones each image host really serves."""
-    if host == "unsplash":
-        return (
-            f"https://images.unsplash.com/photo-{1_500_000_000_000 + getrandbits(36)}"
-            f"-{getrandbits(48):012x}?w=1600&fm={ext}"
-        )
-    if host == "wikimedia":
-        digest = f"{getrandbits(8):02x}"
-        name = slug.replace("-", "_").capitalize()
-        return (
-            f"https://upload.wikimedia.org/wikipedia/commons/{digest[0]}/{digest}/"
-            f"{name}_{getrandbits(20)}.{ext}"
-        )
-    if host == "flickr":
-        return (
-            f"https://live.staticflickr.com/{65_000 + getrandbits(10)}/"
-            f"{52_000_000_000 + getrandbits(30)}_{getrandbits(40):010x}_b.{ext}"
-        )
-    if host == "pixabay":
-        return (
-            f"https://cdn.pixabay.com/photo/2026/0{1 + getrandbits(2)}/1{getrandbits(3)}/"
-            f"{slug}-{1_000_000 + getrandbits(22)}_1280.{ext}"
-        )
-    digest = f"{getrandbits(128):032x}"
-    return (
-        f"https://i.pinimg.com/originals/{digest[:2]}/{digest[2:4]}/{digest[4:6]}/{digest}.{ext}"
-    )
-
-
-PROFILE_COLUMNS = [
-    "id", "email", "full_name", "avatar_url", "role", "tier", "created_at", "updated_at",
-]  # fmt: skip
-JOB_CHUNK_COLUMNS = [
-    "id", "job_id", "chunk_index", "status", "priority", "image_range", "error_message",
-    "retry_count", "task_id", "created_at", "updated_at",
-]  # fmt: skip
-PROJECT_COLUMNS = [
-    "id", "name", "description", "user_id", "status", "created_at", "updated_at",
-]  # fmt: skip
-CRAWL_JOB_COLUMNS = [
-    "id", "project_id", "name", "keywords", "max_images", "status", "progress", "total_images",
-    "downloaded_images", "valid_images", "total_chunks", "active_chunks", "completed_chunks",
-    "failed_chunks", "task_ids", "started_at", "completed_at", "created_at", "updated_at",
-]  # fmt: skip
-IMAGE_COLUMNS = [
-    "id", "crawl_job_id", "original_url", "filename", "storage_url", "width", "height",
-    "file_size", "format", "hash", "is_valid", "is_duplicate", "labels", "metadata",
-    "downloaded_at", "created_at",
-]  # fmt: skip
-VALIDATION_JOB_COLUMNS = [
-    "id", "crawl_job_id", "name", "status", "progress", "total_images", "validated_images",
-    "invalid_images", "validation_rules", "started_at", "completed_at", "error_message",
-    "created_at", "updated_at",
-]  # fmt: skip
-EXPORT_JOB_COLUMNS = [
-    "id", "crawl_job_id", "user_id", "name", "status", "progress", "format", "total_images",
-    "exported_images", "file_size", "download_url", "export_options", "started_at",
-    "completed_at", "expires_at", "error_message", "created_at", "updated_at",
-]  # fmt: skip
-ACTIVITY_LOG_COLUMNS = [
-    "id", "user_id", "action", "resource_type", "resource_id", "metadata", "timestamp",
-]  # fmt: skip

@@ -7,9 +7,9 @@ the management commands and the admin. One run, followed from env.py:
   `sqlite_offline`, since its batch operations need a table to copy;
 - online, on the app's engine, or on an Engine or Connection a caller hands over in
   `config.attributes["connection"]` (Alembic's cookbook, pytest-alembic);
-- commands that only read (`current`, `history`, `check`, `revision`, `merge`) run as they are;
-  every other one takes the runner lock (`lock`) before Alembic reads the current revision,
-  and runs under the guard (`guard`: timeouts, retries, one transaction per revision);
+- commands that only read (`current`, `history`, `check`, `revision`, `merge`) take no lock;
+  every other one takes the runner lock (`lock`) before Alembic reads the current revision;
+  all run under the guard (`guard`: timeouts, retries, one transaction per revision);
 - a connection handed over inside the caller's own transaction stays in it;
 - on SQLite, foreign keys are off while batch operations recreate tables, and checked after.
 

@@ -2,6 +2,9 @@
 
 Adding a command is adding a file: `commands/showmigrations.py` defines a click command named
 `showmigrations` and becomes `flask showmigrations`. Modules starting with `_` are helpers.
+A command's module is imported only when that command runs: until then `flask` knows it by its
+file name and its line in `commands/_summaries.py` (`commands/_lazy.py`), so starting `flask`
+costs the same however many commands there are.
 
 Every command of the app, these and `flask db …`, follows README's rule for mistakes: one
 `Error: …` line on stderr and exit code 1. That covers a bad option or argument (click would
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib
 import pkgutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +29,8 @@ from flask.cli import ScriptInfo
 import pixcrawler.commands
 from pixcrawler.commands import _db
 from pixcrawler.commands._errors import CommandError
+from pixcrawler.commands._lazy import LazyCommand, command_of
+from pixcrawler.commands._summaries import COMMANDS
 from pixcrawler.database.errors import first_line
 from pixcrawler.database.urls import mask
 
@@ -43,17 +47,18 @@ def command_modules() -> list[str]:
 
 def register_commands(app: Flask) -> None:
     """Adjust and extend Flask-Migrate's `flask db` group (`commands/_db/`); add each command
-    module's click command to `app.cli`, named after its file; then make every command of
-    `app.cli` (`flask db` too) follow the one-line error rule."""
+    module's click command to `app.cli`, named after its file and loaded when it runs; then
+    make every command of `app.cli` (`flask db` too) follow the one-line error rule."""
     _db.register(app)
     for name in command_modules():
         cli_name = name.replace("_", "-")
         if cli_name in RESERVED:
             raise RuntimeError(f"pixcrawler/commands/{name}.py would shadow `flask {cli_name}`")
-        module = importlib.import_module(f"pixcrawler.commands.{name}")
-        command = getattr(module, "command", None)
-        if not isinstance(command, click.Command):
-            raise RuntimeError(f"pixcrawler/commands/{name}.py defines no click `command`")
+        load = functools.partial(command_of, f"pixcrawler.commands.{name}")
+        if name in COMMANDS:
+            command: click.Command = LazyCommand(cli_name, COMMANDS[name], load)
+        else:  # no line in commands/_summaries.py yet: imported now, for its help
+            command = load()
         app.cli.add_command(command, cli_name)
     for cli_name, command in list(app.cli.commands.items()):
         app.cli.add_command(following_error_rule(command), cli_name)
@@ -75,9 +80,12 @@ class ErrorRule:
 
 def following_error_rule(command: click.Command) -> click.Command:
     """A copy of `command` (and of its subcommands) that follows the rule; the original, which
-    a module or Flask-Migrate shares between apps, is left as it is."""
+    a module or Flask-Migrate shares between apps, is left as it is. A command not loaded yet
+    follows it once loaded."""
     if isinstance(command, ErrorRule):
         return command
+    if isinstance(command, LazyCommand):
+        return command.then(following_error_rule)
     ruled = copy.copy(command)
     ruled.__class__ = _ruled_class(type(command))
     if isinstance(command, click.Group):

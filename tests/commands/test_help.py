@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 import pytest
 
+from pixcrawler.commands._lazy import LazyCommand
 from tests.commands.cli_helpers import ok, run_plain_flask
 from tests.conftest import make_app
 
@@ -31,6 +32,8 @@ def test_help_has_an_example_and_every_option_is_described(cli, name):
     with app.app_context():
         command = group.get_command(click.Context(group), name)
     assert command is not None, f"flask {name} is not registered"
+    if isinstance(command, LazyCommand):  # its options are the module's command's
+        command = command.load()
     options = [p for p in command.params if isinstance(p, click.Option)]
     assert all(option.help for option in options), [o.name for o in options if not o.help]
     result = ok(app.test_cli_runner().invoke(args=[name, "--help"]))

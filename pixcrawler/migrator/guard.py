@@ -260,14 +260,20 @@ class BlockerWatch:
         return self.blockers
 
     def _watch(self) -> None:
+        # The second connection opens once the run has taken an interval: most runs (every
+        # `flask db current`) end sooner, and need not pay for it.
+        if self._stopped.wait(self.interval):
+            return
         try:
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("SET application_name = 'pixcrawler-migrate-watch'")
-                while not self._stopped.wait(self.interval):
+                while True:
                     rows = connection.execute(BLOCKERS_SQL, {"pid": self.pid}).all()
                     connection.rollback()
                     if rows:
                         self.blockers = "; ".join(describe_session(row) for row in rows)
+                    if self._stopped.wait(self.interval):
+                        return
         except sa.exc.DBAPIError as exc:  # the watch only adds detail; never fail the run
             log.debug("blocker watch stopped: %s", exc)
 

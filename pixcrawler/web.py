@@ -9,7 +9,6 @@ from __future__ import annotations
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, abort, current_app, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 # A year, the usual HSTS lifetime once a site is HTTPS-only; sent in production only.
 HSTS = "max-age=31536000; includeSubDomains"
@@ -21,6 +20,8 @@ def register_web(app: Flask) -> None:
     """Trust X-Forwarded-* only from TRUSTED_PROXY_COUNT proxies; check requests; add headers."""
     proxies = int(app.config["TRUSTED_PROXY_COUNT"])
     if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix  # late: behind proxies only
+
         # The client address (for session protection and the login rate limit) and the scheme
         # (for Secure cookies and HSTS) come from the last `proxies` hops; by default the
         # headers are ignored, since any client can send them.

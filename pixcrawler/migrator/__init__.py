@@ -32,4 +32,9 @@ which call it; it imports nothing from them (pyproject.toml's import contracts).
 `flask db` subcommands themselves are command-line code: `pixcrawler/commands/_db/`.
 
 This file imports nothing, so importing one module of the package costs only that module.
+env.py runs for every `flask db` command, `current` included, so what it loads is kept to
+what every run needs, plus `operations`, which any revision may call. What only some commands
+use (`differences` and `sql_meaning` for a comparison, `renames` for autogenerate,
+`sqlite_offline` for SQLite's offline SQL) is imported by the function that uses it;
+`tests/test_cli_startup.py` checks which modules `flask db current` loads.
 """

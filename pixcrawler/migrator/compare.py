@@ -36,8 +36,10 @@ from sqlalchemy.sql.elements import conv
 
 from pixcrawler.database.errors import first_line
 from pixcrawler.migrator import operations
-from pixcrawler.migrator.differences import check_difference
-from pixcrawler.migrator.sql_meaning import canonical, same_meaning
+
+# `differences` and `sql_meaning` are imported by the functions that compare. Every Alembic run
+# loads this module (its plugin must be registered before any autogenerate), and most of them,
+# `flask db current` say, compare nothing.
 
 log = logging.getLogger("alembic.autogenerate.compare")
 
@@ -232,6 +234,8 @@ def compare_server_default(
 def same_default(first: str, second: str) -> bool:
     """Same meaning; a lone literal matches whatever its quoting (`'0'` and `0`): the column's
     type decides what is stored."""
+    from pixcrawler.migrator.sql_meaning import canonical  # late: see above the imports
+
     a, b = canonical(first), canonical(second)
     if len(a) == len(b) == 1 and {a[0].kind, b[0].kind} <= {"str", "num"}:
         return a[0].value == b[0].value
@@ -250,6 +254,9 @@ def compare_check_constraints(
     metadata_table: sa.Table | None,
 ) -> PriorityDispatchResult:
     """For a table both sides have: every CHECK added, removed or changed, by name."""
+    from pixcrawler.migrator.differences import check_difference  # late: see above the imports
+    from pixcrawler.migrator.sql_meaning import same_meaning
+
     if conn_table is None or metadata_table is None:
         return PriorityDispatchResult.CONTINUE  # created or dropped with its table
     parents = {"table_name": table_name, "schema_name": schema}

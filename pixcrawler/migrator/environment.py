@@ -32,10 +32,7 @@ from flask import Flask, current_app
 from pixcrawler.database import sqlite
 from pixcrawler.database.errors import first_line
 from pixcrawler.database.urls import mask
-from pixcrawler.migrator import (
-    operations,  # noqa: F401  (registers op.replace_check_constraint)
-    sqlite_offline,
-)
+from pixcrawler.migrator import operations  # noqa: F401  (registers op.replace_check_constraint)
 from pixcrawler.migrator.guard import Limits, MigrationGuard
 from pixcrawler.migrator.lock import runner_lock
 from pixcrawler.migrator.new_revisions import number_merges
@@ -62,6 +59,8 @@ def _run_offline(context) -> None:
         options["dialect_name"] = dialect_name
     options["literal_binds"] = True
     if dialect_name == "sqlite":  # batch operations need a table to copy: see sqlite_offline
+        from pixcrawler.migrator import sqlite_offline  # imported here: only this SQL needs it
+
         sqlite_offline.run_migrations(context, options)
         return
     context.configure(**options)

@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
-from pixcrawler.migrator import operations, renames
+from pixcrawler.migrator import operations
 
 log = logging.getLogger("alembic.env")
 
@@ -34,6 +34,8 @@ def process_revision_directives(context, revision, directives: list[MigrationScr
     cmd_opts = context.config.cmd_opts
     autogenerate = getattr(cmd_opts, "autogenerate", False)
     if autogenerate:
+        from pixcrawler.migrator import renames  # late: only autogenerate asks
+
         advice = renames.resolve(context, script)  # checks --rename even when empty
         if not script.upgrade_ops.is_empty():
             operations.finish_revision(script, advice)

@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from alembic.autogenerate import renderers
 from alembic.operations import Operations, ops
 
-from pixcrawler.migrator.sql_meaning import readable, value_list
+# `sql_meaning` is imported by `portable`, the one function that reads SQL: env.py imports this
+# module for every command, to register the operation, and most commands render nothing.
 
 
 @Operations.register_operation("replace_check_constraint")
@@ -164,6 +165,8 @@ def _python_string(text: str | None) -> str:
 def portable(database_sql: str) -> str:
     """A condition the database printed, as one both backends accept: PostgreSQL's
     `(status)::text = ANY (ARRAY['a'::character varying, …])` becomes `status IN ('a', …)`."""
+    from pixcrawler.migrator.sql_meaning import readable, value_list  # late: see above the imports
+
     found = value_list(database_sql, keep_order=True)
     if found is not None:
         shape = [getattr(t, "value", None) for t in found.shape[:3]]

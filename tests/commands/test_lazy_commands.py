@@ -8,6 +8,7 @@ Which modules a real `flask` process imports is `tests/test_cli_startup.py`.
 from __future__ import annotations
 
 import copy
+import sys
 
 import click
 import click.testing
@@ -121,3 +122,44 @@ def test_a_late_command_shows_its_own_help():
     assert result.stdout.startswith("Usage: flask seed [OPTIONS]\n")
     assert "--images INTEGER RANGE" in result.stdout
     assert "Example: flask seed --images 1000000 --seed 7" in result.stdout
+
+
+@pytest.fixture
+def extra_commands(tmp_path, monkeypatch):
+    """A second folder of command modules, as if its files were in pixcrawler/commands/."""
+    import pixcrawler.commands
+
+    monkeypatch.setattr(
+        pixcrawler.commands, "__path__", [*pixcrawler.commands.__path__, str(tmp_path)]
+    )
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("pixcrawler.commands.extra_")]:
+        del sys.modules[name]
+
+
+def test_a_new_file_is_a_command_even_before_it_has_its_line(extra_commands):
+    (extra_commands / "extra_hello.py").write_text(
+        'import click\n\n\n@click.command(help="Say hello. Then stop.")\n'
+        'def command():\n    click.echo("hello")\n'
+    )
+    app = make_app("sqlite://")
+    command = app.cli.commands["extra-hello"]
+    assert not isinstance(command, LazyCommand)  # no line in _summaries: imported at start
+    assert command.get_short_help_str() == "Say hello."
+    assert app.test_cli_runner().invoke(args=["extra-hello"]).stdout == "hello\n"
+
+
+def test_a_file_named_after_a_flask_command_is_refused(extra_commands):
+    (extra_commands / "routes.py").write_text("")
+    with pytest.raises(RuntimeError, match=r"routes\.py would shadow `flask routes`"):
+        make_app("sqlite://")
+
+
+def test_a_listed_module_without_a_command_fails_when_it_runs(extra_commands, monkeypatch):
+    (extra_commands / "extra_empty.py").write_text('"""No command here."""\n')
+    monkeypatch.setitem(COMMANDS, "extra_empty", "Nothing.")
+    app = make_app("sqlite://")
+    assert isinstance(app.cli.commands["extra-empty"], LazyCommand)
+    result = app.test_cli_runner().invoke(args=["extra-empty"])
+    assert isinstance(result.exception, RuntimeError)
+    assert "pixcrawler/commands/extra_empty.py defines no click `command`" in str(result.exception)

@@ -306,6 +306,14 @@ MUTATIONS: list[Mutation] = [
         (SESSIONS + "test_a_cookie_copied_before_logout_is_refused_after_it" + SQ,),
     ),
     Mutation(
+        "session-id-stored-as-is",
+        "pixcrawler/services/admin_sessions.py",
+        "return hashlib.sha256(session_id.encode()).hexdigest()",
+        "return session_id",
+        "admin_sessions holds a SHA-256 digest of the session id; the id is only in the cookie",
+        (SESSIONS + "test_the_server_keeps_only_a_digest_of_the_session_id" + SQ,),
+    ),
+    Mutation(
         "new-password-keeps-sessions",
         "pixcrawler/services/accounts.py",
         "    db.session.flush()\n    end_all_sessions(account.profile_id)",
@@ -420,6 +428,17 @@ MUTATIONS: list[Mutation] = [
         "app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies + 1, x_proto=proxies)",
         "TRUSTED_PROXY_COUNT=1: the client address is the last X-Forwarded-For entry",
         (SESSIONS + "test_with_one_trusted_proxy_the_forwarded_address_is_the_clients" + SQ,),
+    ),
+    Mutation(
+        "proto-from-any-client",
+        "pixcrawler/web.py",
+        "app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)",
+        "app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0)",
+        "behind a trusted proxy the scheme comes from X-Forwarded-Proto",
+        (
+            SESSIONS
+            + "test_x_forwarded_proto_is_believed_only_from_a_trusted_proxy[sqlite-1-https]",
+        ),
     ),
     Mutation(
         "nul-accepted",

@@ -364,7 +364,7 @@ def test_big_lists_are_paged_by_keyset(admin_app, admin, big):
     seen: list[int] = []
     url = f"/admin/{big.endpoint}/"
     with statements(admin_app) as sql:
-        while url:
+        while url and len(seen) <= len(all_ids):  # an Older link that went nowhere would loop
             page = admin.get(url).get_data(as_text=True)
             seen += listed_ids(page, big.endpoint)
             older = re.search(r'<a class="page-link" href="([^"#]+)">Older', page)

@@ -344,12 +344,14 @@ def register(app: Flask) -> None:
     adjusted.add_command(_confirmed_downgrade(group.commands["downgrade"]), "downgrade")
     # The CLI layer, imported late: `flask db check` in words, `migrate` with --rename, `lint`.
     from pixcrawler.commands._db_check import check_command
+    from pixcrawler.commands._db_impact import impact_command
     from pixcrawler.commands._db_lint import lint_command
     from pixcrawler.commands._db_migrate import migrate_command
 
     adjusted.add_command(check_command(group.commands["check"]), "check")
     adjusted.add_command(migrate_command(group.commands["migrate"]), "migrate")
     adjusted.add_command(lint_command, "lint")
+    adjusted.add_command(impact_command, "impact")
     app.cli.add_command(adjusted, "db")
 
 

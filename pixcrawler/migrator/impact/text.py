@@ -20,10 +20,11 @@ def report_lines(report: Report) -> list[str]:
 def revision_table(revision: RevisionImpact) -> list[str]:
     rows = [HEADER]
     for number, statement in enumerate(revision.statements, 1):
+        seconds = statement.estimated_seconds
         first = (
             str(number),
             statement.work,
-            duration(statement.estimated_seconds) if statement.work != "unknown" else "unknown",
+            "unknown" if seconds is None else duration(seconds),
             short(statement.sql, STATEMENT_WIDTH),
         )
         tables = statement.tables or [None]

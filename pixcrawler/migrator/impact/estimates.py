@@ -51,8 +51,10 @@ def effect_seconds(
         rehearsed = None
     if effect.work == Work.INDEX_BUILD:
         seconds = throughput.build(table, rehearsed)
+        if seconds is None or not effect.concurrently:
+            return seconds
         # CONCURRENTLY reads the table a second time to add what was written meanwhile.
-        return seconds + throughput.scan(table) if effect.concurrently else seconds
+        return seconds + throughput.scan(table)
     if effect.work == Work.DATA:  # UPDATE or DELETE
         return throughput.update(table, rehearsed)
     return None

@@ -210,12 +210,12 @@ def _longer(writes, reads) -> bool:
 
 
 def duration(seconds: float | None) -> str:
-    """~7 s, ~0.4 s, ~3 min; "an unknown time" when it could not be estimated."""
+    """~0.4 s, ~2.5 s, ~17 s, ~3 min; "an unknown time" when it could not be estimated."""
     if seconds is None:
         return "an unknown time"
     if seconds < 0.05:
         return "~0 s"
-    if seconds < 1:
+    if seconds < 10:
         return f"~{seconds:.1f} s"
     if seconds < 120:
         return f"~{seconds:.0f} s"

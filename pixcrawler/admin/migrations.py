@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from alembic.util import CommandError
 from flask import abort, current_app, flash, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_admin import expose
 
 from pixcrawler.admin.base import SecureView
+from pixcrawler.database.errors import first_line
 from pixcrawler.services.migrations import MigrationState, migration_state, revision_sql
 from pixcrawler.services.schema_upgrade import UpgradeError, upgrade_to
 
@@ -99,6 +101,8 @@ def pending_impact(state: MigrationState):
         report = analyse(state=state)
     except ImpactError as exc:
         return None, [f"No analysis: {exc}"]
+    except sa.exc.DBAPIError as exc:  # the database stopped answering since the state was read
+        return None, [f"No analysis: {first_line(exc)}"]
     return report, report.notes
 
 

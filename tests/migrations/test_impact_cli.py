@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from pixcrawler.extensions import db
+from pixcrawler.migrator.impact import probe
 from tests.commands.cli_helpers import one_error_line, revision_ids
 from tests.conftest import REPO_ROOT, make_app, run_flask
 from tests.migrations.conftest import HEAD, NEXT, ScratchMigrations
@@ -69,11 +71,12 @@ def folders(tmp_path_factory):
 
 @pytest.fixture
 def impact(seeded_url, folders):
-    """impact(folder name, *args, **config): `flask db impact ARGS` through the CLI runner."""
+    """impact(folder name, *args, url=…, **config): `flask db impact ARGS` through the CLI
+    runner, on the seeded database unless told another URL (another role's)."""
     apps = []
 
-    def run(name: str, *args: str, **config):
-        app = make_app(seeded_url, MIGRATIONS_DIR=str(folders[name]), **config)
+    def run(name: str, *args: str, url: str = seeded_url, **config):
+        app = make_app(url, MIGRATIONS_DIR=str(folders[name]), **config)
         apps.append(app)
         return app.test_cli_runner().invoke(args=["db", "impact", *args])
 
@@ -95,6 +98,19 @@ def catalog(url: str, table: str) -> tuple[int, int]:
                 ),
                 {"t": table},
             ).one()
+    finally:
+        engine.dispose()
+
+
+def probe_leftovers(url: str) -> list[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(
+                connection.scalars(
+                    sa.text("SELECT relname FROM pg_class WHERE relname LIKE 'pixcrawler_impact%'")
+                )
+            )
     finally:
         engine.dispose()
 
@@ -124,6 +140,7 @@ def test_the_table_and_the_verdict(impact, seeded_url):
     assert "ACCESS EXCLUSIVE  reads, writes  100,000" in lines[4]
     assert "SHARE             writes         100,000" in lines[5]
     assert lines[6].endswith("ALTER TABLE images DROP COLUMN labels")
+    assert probe_leftovers(seeded_url) == []  # the sample's tables were rolled back
     verdict = lines[7]
     assert re.fullmatch(
         r"  verdict: blocks reads and writes on images for ~[0-9.]+ s; "
@@ -326,3 +343,95 @@ def test_only_flask_db_impact_loads_the_parser(tmp_path):
         "[]",
         "['pglast', 'pixcrawler.migrator.impact.analysis']",
     ]
+
+
+@pytest.fixture
+def reader(seeded_url):
+    """The URL of a role that may read every table and create none in the schema (PostgreSQL
+    15's default for `public`), like an application role in production."""
+    role, secret = f"pixcrawler_test_{secrets.token_hex(4)}", secrets.token_hex(8)
+    owner = sa.create_engine(seeded_url, isolation_level="AUTOCOMMIT")
+    with owner.connect() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD '{secret}'")
+        connection.exec_driver_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        connection.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    url = sa.engine.make_url(seeded_url).set(username=role, password=secret)
+    yield url.render_as_string(hide_password=False), owner
+    with owner.connect() as connection:
+        database = sa.engine.make_url(seeded_url).database
+        connection.exec_driver_sql(f'GRANT TEMPORARY ON DATABASE "{database}" TO PUBLIC')
+        connection.exec_driver_sql(f"DROP OWNED BY {role}")
+        connection.exec_driver_sql(f"DROP ROLE {role}")
+    owner.dispose()
+
+
+def rewrite_estimate(result) -> float | None:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["revisions"][0]["statements"][0]["estimated_seconds"]
+
+
+def test_a_role_that_may_not_create_tables_gets_a_temporary_sample(impact, reader):
+    url, _owner = reader
+    result = impact("rewrite", "--json", url=url)
+    assert rewrite_estimate(result) > 0
+    assert ", a temporary copy, which skips the WAL, rolled back)" in result.stderr
+
+
+def test_a_role_without_even_temporary_tables_gets_no_estimate(impact, reader, seeded_url):
+    url, owner = reader
+    with owner.connect() as connection:
+        database = sa.engine.make_url(seeded_url).database
+        connection.exec_driver_sql(f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC')
+    result = impact("rewrite", "--json", url=url)
+    assert rewrite_estimate(result) is None
+    assert result.stderr.endswith(
+        "; throughput not measured (the role may not create a table here, not even a "
+        "temporary one): durations unknown\n"
+    )
+    verdict = json.loads(result.stdout)["revisions"][0]["verdict"]
+    assert verdict.startswith("blocks reads and writes on images for an unknown time")
+
+
+def test_a_probe_past_its_statement_timeout_gives_no_estimate(impact, monkeypatch):
+    monkeypatch.setattr(probe, "STATEMENT_TIMEOUT_MS", 1)
+    result = impact("rewrite", "--json")
+    assert rewrite_estimate(result) is None
+    assert result.stderr.endswith(
+        "; throughput not measured (the sample of images took longer than 0.001 s): "
+        "durations unknown\n"
+    )
+
+
+def hold(url: str, mode: str) -> sa.Connection:
+    """Another session holding `mode` on images, as a running migration would."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    connection = engine.connect()
+    connection.exec_driver_sql(f"LOCK TABLE images IN {mode} MODE")
+    return connection
+
+
+def test_the_probe_only_reads_the_real_table(impact, seeded_url):
+    """EXCLUSIVE conflicts with every lock but ACCESS SHARE: the probe measures all the same."""
+    holder = hold(seeded_url, "EXCLUSIVE")
+    try:
+        result = impact("rewrite", "--json")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert rewrite_estimate(result) > 0
+    assert "throughput measured on images in " in result.stderr
+
+
+def test_behind_an_access_exclusive_lock_it_does_not_wait(impact, seeded_url):
+    holder = hold(seeded_url, "ACCESS EXCLUSIVE")
+    try:
+        result = impact("rewrite", "--json")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert rewrite_estimate(result) is None
+    assert result.stderr.startswith("A table of postgresql+psycopg2://")
+    assert result.stderr.endswith(
+        "is locked by another session (a migration?): the revisions' PostgreSQL SQL "
+        "analysed with PostgreSQL's rules; sizes and durations unknown\n"
+    )

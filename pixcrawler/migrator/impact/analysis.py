@@ -71,7 +71,7 @@ def analyse(spec: str | None = None, state: MigrationState | None = None) -> Rep
         schema, note = _starting_schema(connection, state, targets, spec)
         steps = {t.id: list(_walk(scripts[t.id], schema)) for t in targets}
         throughput = None
-        if connection is not None:
+        if schema.sized:  # the catalog answered: worth measuring this server
             throughput, timing = _throughput(connection, [s for v in steps.values() for s in v])
             note = f"{note}; {timing}"
     revisions = [
@@ -106,7 +106,9 @@ def _starting_schema(connection, state: MigrationState, targets, spec) -> tuple[
     """The live catalog's schema and sizes, or the earlier revisions replayed (sizes unknown)."""
     if connection is not None:
         try:
-            return read_schema(connection), f"Sizes from the catalog of {state.database}"
+            schema = read_schema(connection)
+            schema.sized = True
+            return schema, f"Sizes from the catalog of {state.database}"
         except CatalogLocked:
             why = f"A table of {state.database} is locked by another session (a migration?)"
     elif state.error:

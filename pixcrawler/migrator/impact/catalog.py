@@ -1,6 +1,7 @@
 """What the live PostgreSQL catalog says about the tables: columns, constraints, indexes, and
 sizes (`pg_class.reltuples` and `pg_total_relation_size`, never a COUNT(*), which would read
-every row).
+every row). Like the planner, the row count is scaled to the pages the table has now, so a
+bulk load since the last ANALYZE counts.
 
 Reading sizes opens each table under ACCESS SHARE, which waits behind a lock another session
 holds or has queued for (a running migration). So it runs under a short `lock_timeout` and, when

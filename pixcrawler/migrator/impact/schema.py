@@ -58,6 +58,7 @@ class Schema:
     tables: dict[str, Table] = field(default_factory=dict)
     volatility: Mapping[str, str] | None = None  # pg_proc.provolatile by name, from a server
     utc: bool | None = None  # the server's TimeZone is UTC; None without a server
+    sized: bool = False  # the tables' sizes come from a live catalog
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)

@@ -89,6 +89,8 @@ CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);
 
 DO $$ BEGIN PERFORM 1; END $$;
 
+SAVEPOINT halfway;
+
 INSERT INTO alembic_version (version_num) VALUES ('006');
 
 COMMIT;

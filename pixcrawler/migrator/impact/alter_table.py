@@ -58,16 +58,20 @@ def _add_column(cmd: ast.AlterTableCmd, name: str, table: Table | None, schema, 
     if cmd.missing_ok and table is not None and column.colname in table.columns:
         return None  # ADD COLUMN IF NOT EXISTS of a column that is there: a no-op
     rewrite = ColumnType.of(column.typeName).name in SERIAL  # a nextval() default per row
-    default, not_null = None, False
-    for constraint in column.constraints or ():
+    constraints = column.constraints or ()
+    defaults = [c.raw_expr for c in constraints if c.contype == ConstrType.CONSTR_DEFAULT]
+    default = defaults[0] if defaults else None
+    filled = default is not None and not _is_null(default)
+    not_null = False
+    for constraint in constraints:
         kind = constraint.contype
-        if kind == ConstrType.CONSTR_DEFAULT:
-            default = constraint.raw_expr
-        elif kind in (ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED):
+        if kind in (ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED):
             rewrite = True  # a value computed for every row
         elif kind == ConstrType.CONSTR_NOTNULL:
             not_null = True
-        elif _constraint(constraint, name, out) is False:
+        elif kind == ConstrType.CONSTR_FOREIGN and not filled:
+            _constraint(constraint, name, out, checked=False)  # all NULL: nothing to check
+        elif kind != ConstrType.CONSTR_DEFAULT and _constraint(constraint, name, out) is False:
             return False
     volatile = default_rewrites(default, schema.volatility)
     if volatile is None:
@@ -120,10 +124,14 @@ def _add_constraint(cmd, name, table, schema, out):
     return _constraint(cmd.def_, name, out)
 
 
-def _constraint(constraint: ast.Constraint, name: str, out: Statement):
+def _is_null(expression: ast.Node) -> bool:
+    return isinstance(expression, ast.A_Const) and expression.isnull
+
+
+def _constraint(constraint: ast.Constraint, name: str, out: Statement, checked: bool = True):
     """A table's new constraint, added by ADD CONSTRAINT or with a new column."""
     kind = constraint.contype
-    checked = not constraint.skip_validation  # NOT VALID skips the scan
+    checked = checked and not constraint.skip_validation  # NOT VALID skips the scan
     if kind == ConstrType.CONSTR_CHECK:
         out.lock(name, Lock.ACCESS_EXCLUSIVE)
         if checked:

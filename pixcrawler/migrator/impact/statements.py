@@ -24,6 +24,14 @@ from pixcrawler.migrator.impact.syntax import object_name, relation_name
 
 BOOKKEEPING_TABLE = "alembic_version"
 COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+STARTS = frozenset({TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START})
+ENDS = frozenset(
+    {
+        TransactionStmtKind.TRANS_STMT_COMMIT,
+        TransactionStmtKind.TRANS_STMT_ROLLBACK,
+        TransactionStmtKind.TRANS_STMT_PREPARE,
+    }
+)
 
 
 class Work:
@@ -95,12 +103,11 @@ def split(script: str) -> list[Statement]:
             node = pglast.parse_sql(sql)[0].stmt
         except pglast.parser.ParseError:
             node = None
-        if isinstance(node, ast.TransactionStmt):
-            in_block = node.kind in (
-                TransactionStmtKind.TRANS_STMT_BEGIN,
-                TransactionStmtKind.TRANS_STMT_START,
-            )
-            transaction += 1
+        if isinstance(node, ast.TransactionStmt):  # BEGIN, COMMIT, SAVEPOINT, …: not reported
+            if node.kind in STARTS:
+                in_block, transaction = True, transaction + 1
+            elif node.kind in ENDS:
+                in_block = False
             continue
         if node is not None and _is_bookkeeping(node):
             continue

@@ -214,7 +214,9 @@ def test_unknown_sql_is_reported_and_blocks_the_gate(impact):
     assert (update["work"], update["tables"][0]["lock"]) == ("data", "ROW EXCLUSIVE")
     assert update["tables"][0]["blocks"] == []
     assert (block["work"], block["estimated_seconds"], block["tables"]) == ("unknown", None, [])
+    # The UPDATE's row locks last until the commit, after a statement nobody can time.
     assert body["revisions"][0]["verdict"] == (
+        "locks the rows it changes in images for an unknown time (writes to them wait); "
         "cannot tell what `DO $$ BEGIN PERFORM 1; END $$` does: review it"
     )
     result = impact("unknown", "--fail-on", "blocking")

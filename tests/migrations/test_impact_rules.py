@@ -207,6 +207,16 @@ def test_a_lock_lasts_until_its_transaction_commits():
     assert report.failures("blocking", lock_timeout=20) == []
 
 
+def test_a_long_backfill_holds_its_rows():
+    update = impact("UPDATE images SET c = 1", 40.0, 1, big(Lock.ROW_EXCLUSIVE), work="data")
+    update.row_locks = ("images",)
+    revision = RevisionImpact("006", "backfill", [update])
+    assert (
+        revision.verdict == "locks the rows it changes in images for ~40 s (writes to them wait)"
+    )
+    assert Report([revision]).failures("blocking", 5) == []  # no table lock stops writers
+
+
 def test_empty_and_new_tables_hold_nobody_up():
     revision = RevisionImpact(
         "006",

@@ -197,6 +197,9 @@ def _impact(step: Step, throughput) -> StatementImpact:
         tables=tables,
         transaction=statement.transaction,
         rewrites=tuple(e.table for e in statement.effects if e.work == Work.REWRITE),
+        row_locks=tuple(
+            e.table for e in statement.effects if e.work == Work.DATA and e.rehearsal is not None
+        ),
         deletes=tuple(statement.deletes),
     )
 

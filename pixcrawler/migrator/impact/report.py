@@ -57,6 +57,7 @@ class StatementImpact:
     tables: list[TableImpact]
     transaction: int
     rewrites: tuple[str, ...] = ()  # tables it copies
+    row_locks: tuple[str, ...] = ()  # tables whose rows it changes, locking them (UPDATE, DELETE)
     deletes: tuple[tuple[str, str], ...] = ()  # (table, "drops column images.labels")
     held_seconds: float | None = None  # its locks last this long: to its transaction's end
 
@@ -81,7 +82,7 @@ class RevisionImpact:
 
     @property
     def verdict(self) -> str:
-        parts = [*self._blocking(), *self._unknown()]
+        parts = [*self._blocking(), *self._row_locks(), *self._unknown()]
         if not parts:
             parts.append(SAFE)
         return "; ".join(parts + self._deletions())
@@ -103,6 +104,24 @@ class RevisionImpact:
             elif _matters(writes):
                 parts.append(f"blocks writes on {name} for {duration(writes)}")
         return parts
+
+    def _row_locks(self) -> list[str]:
+        """ROW EXCLUSIVE blocks no one, but each row an UPDATE or DELETE changes stays locked
+        until the commit: another session writing that row waits as long."""
+        found = []
+        for statement in self.statements:
+            sizes = {t.name: t for t in statement.tables}
+            for name in statement.row_locks:
+                table = sizes.get(name)
+                if table is None or table.new or table.rows == 0:
+                    continue
+                held = statement.held_seconds
+                if _matters(held):
+                    found.append(
+                        f"locks the rows it changes in {name} for {duration(held)} "
+                        "(writes to them wait)"
+                    )
+        return found
 
     def _unknown(self) -> list[str]:
         found = []

@@ -10,8 +10,8 @@ the work itself, on a sample of at most SAMPLE_ROWS rows (and SAMPLE_BYTES) of t
   (what a rewrite does per row);
 - index builds: each of the table's own indexes, and each index a revision creates there,
   built on that copy (a rewrite rebuilds them all);
-- updates: the revisions' own UPDATE and DELETE statements run on the copy, and a plain
-  full-row update for the others.
+- updates: the revisions' own UPDATE and DELETE statements run on the copy's first quarter of
+  pages (with its indexes), and a plain update of those rows for the others.
 
 Each short timing is repeated and the quickest counts (the others waited for the CPU), less
 what the same work takes on no rows (creating files and catalog rows, which a big table pays
@@ -29,6 +29,7 @@ import time
 
 import sqlalchemy as sa
 from pglast import ast
+from pglast.enums import BoolExprType
 
 from pixcrawler.migrator.impact.schema import Table
 from pixcrawler.migrator.impact.syntax import deparse, parse_one, quoted, relation_name, walk
@@ -101,16 +102,17 @@ def _measure(connection, table: Table, rehearsals, updates: bool, started: float
     # The table's own indexes stay on the sample, so that updates rehearsed there maintain
     # them as they will on the table.
     for name, definition in table.indexes.items():
+        if timer.late():
+            break  # the others count as the mean of those built
         _record(found.index_seconds, name, timer.build(definition, keep=True))
     if not found.index_seconds:  # none to copy: time one on the first column
         first = f'CREATE INDEX ON {source} ("{_columns(connection, probe)[0]}")'
         _record(found.index_seconds, "(first column)", timer.build(first))
-    if updates:
-        column = _columns(connection, probe)[0]
-        found.update_seconds = _try(connection, f'UPDATE {probe} SET "{column}" = "{column}"')
+    if updates and not timer.late():
+        found.update_seconds = timer.change_rows(None, rows)
     for node in rehearsals:
         if not isinstance(node, ast.IndexStmt) and not timer.late():
-            _record(found.rehearsed, id(node), _try(connection, timer.on_sample(node)))
+            _record(found.rehearsed, id(node), timer.change_rows(node, rows))
     return found
 
 
@@ -137,10 +139,37 @@ class _Timer:
     def repeats(self) -> int:
         return 1 if time.perf_counter() - self.started > BUDGET_SECONDS / 2 else REPEATS
 
+    def change_rows(self, statement: ast.Node | None, rows: int) -> float | None:
+        """An UPDATE or DELETE of the revision's on the sample, or without one an update of
+        every row (new row versions, index entries): run on the sample's first quarter of
+        pages, and scaled to the whole sample by rows. None when it cannot run there."""
+        if statement is None:
+            column = _columns(self.connection, self.probe)[0]
+            statement = parse_one(f'UPDATE {self.table} SET "{column}" = "{column}"')
+        node = _retarget(statement, self.table, self.probe)
+        if node is None:
+            return None
+        pages = self.connection.exec_driver_sql(
+            f"SELECT pg_relation_size('{self.probe}') / current_setting('block_size')::int"
+        ).scalar()
+        quarter = f"ctid < '({max(1, pages // 4)},0)'::tid"
+        counted = self.connection.exec_driver_sql(
+            f"SELECT count(*) FROM {self.probe} WHERE {quarter}"
+        ).scalar()
+        alias = node.relation.alias.aliasname
+        limit = parse_one(f"SELECT 1 WHERE {quoted(alias)}.{quarter}").whereClause
+        if node.whereClause is not None:
+            limit = ast.BoolExpr(boolop=BoolExprType.AND_EXPR, args=(limit, node.whereClause))
+        node.whereClause = limit
+        seconds = _try(self.connection, deparse(node))
+        if seconds is None or not counted:
+            return None
+        return seconds * rows / counted
+
     def write(self) -> float:
         """Writing the sample into a new table: a rewrite's work per row."""
         times, fixed = [], []
-        for _ in range(self.repeats()):
+        for _ in range(min(2, self.repeats())):  # tens of ms each: less noisy than builds
             self.copies += 1
             copy_ = f"{self.probe}_copy{self.copies}"
             fixed.append(
@@ -203,8 +232,16 @@ def _sample_rows(table: Table) -> int:
 
 
 def _on_sample(statement: ast.Node | str | None, table: str, probe: str) -> str | None:
-    """The statement with `table` replaced by the sample's copy (under the table's name as an
-    alias, so its column references still resolve); None when it does not name the table."""
+    """The statement's SQL with `table` replaced by the sample's copy; None when it does not
+    name the table."""
+    node = _retarget(statement, table, probe)
+    return None if node is None else deparse(node)
+
+
+def _retarget(statement: ast.Node | str | None, table: str, probe: str) -> ast.Node | None:
+    """A copy of the statement with `table` replaced by the sample's copy (under the table's
+    name as an alias, so its column references still resolve); None when it does not name
+    the table."""
     if statement is None:
         return None
     node = parse_one(statement) if isinstance(statement, str) else copy.deepcopy(statement)
@@ -216,7 +253,7 @@ def _on_sample(statement: ast.Node | str | None, table: str, probe: str) -> str 
                 part.alias = ast.Alias(aliasname=table.split(".")[-1])
     if isinstance(node, ast.IndexStmt):
         node.idxname, node.concurrent, node.if_not_exists = None, False, False
-    return deparse(node) if found else None
+    return node if found else None
 
 
 def _try(connection: sa.Connection, sql: str | None, keep: bool = False) -> float | None:

@@ -19,7 +19,6 @@ from pixcrawler.migrator.impact.statements import Work
 # Blocking shorter than this is "a moment": README's goal for a writer stalled by a migration.
 MOMENT_SECONDS = 0.1
 SAFE = "safe: no lock that blocks others beyond a moment"
-FAIL_RULES = ("blocking", "rewrite", "never")
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,11 @@ revision's verdict. (`--json` prints `Report.as_dict()` instead.)"""
 
 from __future__ import annotations
 
+import math
+
 from pixcrawler.migrator.impact.report import Report, RevisionImpact, duration, short
 
+UNITS = ("B", "kB", "MB", "GB", "TB")
 HEADER = ("#", "work", "estimate", "table", "lock", "blocks", "rows", "size", "statement")
 STATEMENT_WIDTH = 72
 
@@ -49,16 +52,17 @@ def revision_table(revision: RevisionImpact) -> list[str]:
 
 
 def blocks_text(table) -> str:
+    """What other sessions wait for; "unknown" for an unknown statement's guessless lock."""
     if table.lock is None:
         return "unknown"
     return ", ".join(table.blocks) or "nothing"
 
 
 def size_text(size: int | None) -> str:
+    """Bytes in the units `pg_size_pretty` uses (1024 to the kB)."""
     if size is None:
         return "unknown"
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return ""
+    if size < 1024:
+        return f"{size} B"
+    power = min(int(math.log(size, 1024)), len(UNITS) - 1)
+    return f"{size / 1024**power:,.1f} {UNITS[power]}"

@@ -18,9 +18,9 @@ from pixcrawler.migrator.impact.column_rules import (
     default_rewrites,
     type_change_rewrites,
 )
+from pixcrawler.migrator.impact.facts import Statement, Work
 from pixcrawler.migrator.impact.locks import Lock
 from pixcrawler.migrator.impact.schema import Schema, Table
-from pixcrawler.migrator.impact.statements import Statement, Work
 from pixcrawler.migrator.impact.syntax import relation_name
 
 # Storage parameters PostgreSQL changes under SHARE UPDATE EXCLUSIVE (`reloptions.c`); any

@@ -22,10 +22,11 @@ from flask import current_app
 
 from pixcrawler.migrator.impact.catalog import CatalogLocked, read_schema
 from pixcrawler.migrator.impact.estimates import statement_seconds
+from pixcrawler.migrator.impact.facts import Statement, Work
 from pixcrawler.migrator.impact.probe import ProbeFailed, measure
 from pixcrawler.migrator.impact.report import Report, RevisionImpact, StatementImpact, TableImpact
 from pixcrawler.migrator.impact.schema import Schema, Table
-from pixcrawler.migrator.impact.statements import Statement, Work, classify, split
+from pixcrawler.migrator.impact.statements import classify, split
 from pixcrawler.services.migration_lint import LintError, revisions_in
 from pixcrawler.services.migrations import (
     MigrationState,

@@ -8,8 +8,8 @@ either, the estimate is None: unknown, never a constant.
 
 from __future__ import annotations
 
+from pixcrawler.migrator.impact.facts import Effect, Work
 from pixcrawler.migrator.impact.schema import Table
-from pixcrawler.migrator.impact.statements import Effect, Work
 from pixcrawler.migrator.impact.throughput import Throughput
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pixcrawler.migrator.impact.facts import Work
 from pixcrawler.migrator.impact.locks import READS, WRITES, Lock, blocks
-from pixcrawler.migrator.impact.statements import Work
 
 # Blocking shorter than this is "a moment": README's goal for a writer stalled by a migration.
 MOMENT_SECONDS = 0.1

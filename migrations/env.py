@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic import context
 from flask import has_app_context
 
-from pixcrawler.database.migration_support import run_migrations
+from pixcrawler.migrator.environment import run_migrations
 
 # Plain `alembic` names ./alembic.ini whether or not it exists; the logging setup is then ours.
 OWN_INI = Path(__file__).with_name("alembic.ini")

@@ -9,8 +9,9 @@ from flask import Flask
 from pixcrawler.admin import register_admin
 from pixcrawler.cli import register_commands
 from pixcrawler.config import ConfigError, load_config
-from pixcrawler.database import migration_support, sqlite
+from pixcrawler.database import sqlite
 from pixcrawler.extensions import db, migrate
+from pixcrawler.migrator import environment as migrator_environment
 from pixcrawler.web import register_web
 
 
@@ -42,7 +43,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         sqlite.configure_engine(db.engine)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
-    migration_support.register(app)
+    migrator_environment.init_app(app)
 
 
 def register_shell_context(app: Flask) -> None:

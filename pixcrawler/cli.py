@@ -25,19 +25,14 @@ from flask import Flask
 from flask.cli import ScriptInfo
 
 import pixcrawler.commands
+from pixcrawler.commands import _db
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.database.errors import first_line
 from pixcrawler.database.urls import mask
 
 # Names a command module may not take: Flask's own commands and Flask-Migrate's group would
 # silently win or lose against it.
 RESERVED = frozenset({"db", "run", "shell", "routes"})
-
-
-class CommandError(click.ClickException):
-    """A mistake the operator can fix: one line on stderr, exit code 1, no traceback."""
-
-    def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True, file=file)
 
 
 def command_modules() -> list[str]:
@@ -47,8 +42,10 @@ def command_modules() -> list[str]:
 
 
 def register_commands(app: Flask) -> None:
-    """Add each command module's click command to `app.cli`, named after its file; then make
-    every command of `app.cli` (`flask db` too) follow the one-line error rule."""
+    """Adjust and extend Flask-Migrate's `flask db` group (`commands/_db/`); add each command
+    module's click command to `app.cli`, named after its file; then make every command of
+    `app.cli` (`flask db` too) follow the one-line error rule."""
+    _db.register(app)
     for name in command_modules():
         cli_name = name.replace("_", "-")
         if cli_name in RESERVED:

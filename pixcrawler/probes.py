@@ -22,7 +22,7 @@ def healthz() -> ResponseReturnValue:
 def readyz() -> ResponseReturnValue:
     """200 when the database answers and is at head; 503 with the reason otherwise."""
     # Imported here: the CLI imports this module with every command and never calls the probe.
-    from pixcrawler.services.migrations import migration_state
+    from pixcrawler.migrator.state import migration_state
 
     state = migration_state()
     body = {

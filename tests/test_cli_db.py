@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import script_directory
+from pixcrawler.migrator.state import script_directory
 from tests.commands.cli_helpers import ok, revision_ids
 from tests.conftest import REPO_ROOT, make_app, run_flask, run_plain_alembic
 from tests.databases import sqlite_url

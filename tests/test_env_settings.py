@@ -14,7 +14,7 @@ from pixcrawler import ConfigError, create_app
 from pixcrawler.config import TestingConfig
 from pixcrawler.env_settings import Seconds, load_prefixed_env
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import migration_state
+from pixcrawler.migrator.state import migration_state
 from tests.admin.helpers import add_superuser, csrf_token, login
 from tests.conftest import REPO_ROOT, make_app, run_alembic, run_flask
 from tests.databases import delete_all_rows

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from pixcrawler.extensions import db
+from pixcrawler.migrator.state import migration_state
 from pixcrawler.models import Profile, Project
-from pixcrawler.services.migrations import migration_state
 from tests.conftest import REPO_ROOT, make_app
 
 

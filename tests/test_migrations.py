@@ -9,7 +9,7 @@ from alembic.config import Config
 from flask_migrate import downgrade, upgrade
 
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import app_alembic_config, migration_state, script_directory
+from pixcrawler.migrator.state import app_alembic_config, migration_state, script_directory
 from tests.conftest import REPO_ROOT, run_alembic
 
 # The seed's indexes plus one on every foreign key no other index leads with.

@@ -24,7 +24,7 @@ from flask_migrate import downgrade, upgrade
 
 from pixcrawler import ConfigError
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import migration_state
+from pixcrawler.migrator.state import migration_state
 from tests import test_cli_db
 from tests.commands.cli_helpers import revision_ids, run_in_terminal
 from tests.conftest import REPO_ROOT, make_app, run_flask

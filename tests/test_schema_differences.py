@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.dialects import postgresql
 
-from pixcrawler.database.schema_differences import describe
+from pixcrawler.migrator.differences import describe
 
 DIALECT = postgresql.dialect()
 

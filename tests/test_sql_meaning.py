@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pixcrawler.database.schema_compare import same_default
-from pixcrawler.database.schema_operations import portable
-from pixcrawler.database.sql_meaning import readable, same_meaning, value_list
+from pixcrawler.migrator.compare import same_default
+from pixcrawler.migrator.operations import portable
+from pixcrawler.migrator.sql_meaning import readable, same_meaning, value_list
 
 # `status IN ('a', 'b')` on a VARCHAR column, as PostgreSQL prints it after CREATE TABLE, after
 # ALTER COLUMN … TYPE varchar(50) (which re-parses it), pretty-printed, and on a TEXT column.

@@ -19,7 +19,7 @@ from werkzeug.exceptions import InternalServerError
 from pixcrawler.admin.auth import is_admin, refuse
 from pixcrawler.database.errors import first_line
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import MigrationState, migration_state
+from pixcrawler.migrator.state import MigrationState, migration_state
 
 
 def navbar_state() -> MigrationState:

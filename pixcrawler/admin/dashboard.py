@@ -7,7 +7,7 @@ from flask_admin import expose
 
 from pixcrawler.admin.base import SecureIndexView
 from pixcrawler.admin.migrations import upgrades_allowed
-from pixcrawler.services.migrations import migration_state
+from pixcrawler.migrator.state import migration_state
 
 
 class DashboardView(SecureIndexView):

@@ -2,7 +2,7 @@
 (`flask db impact`), one revision's SQL, the upgrade button (off unless ADMIN_ALLOW_UPGRADE),
 and the same facts as JSON for machines.
 
-Every fact comes from `services.migrations`, so these pages, `flask showmigrations`, `flask check`
+Every fact comes from `migrator.state`, so these pages, `flask showmigrations`, `flask check`
 and `/readyz` cannot disagree.
 """
 
@@ -18,8 +18,9 @@ from flask_admin import expose
 
 from pixcrawler.admin.base import SecureView
 from pixcrawler.database.errors import first_line
-from pixcrawler.services.migrations import MigrationState, migration_state, revision_sql
-from pixcrawler.services.schema_upgrade import UpgradeError, upgrade_to
+from pixcrawler.migrator.sql import revision_sql
+from pixcrawler.migrator.state import MigrationState, migration_state
+from pixcrawler.migrator.upgrade import UpgradeError, upgrade_to
 
 DIALECTS = ("postgresql", "sqlite")
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import click
 import sqlalchemy as sa
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.database.errors import first_line
 from pixcrawler.database.urls import mask
 from pixcrawler.extensions import db

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 
 
 class Choice(click.Choice):

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text for people."

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
 from pixcrawler.commands._accounts import (
     interactive,
     password_from_stdin,
@@ -13,6 +12,7 @@ from pixcrawler.commands._accounts import (
     prompt_password,
     unit_of_work,
 )
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.services import accounts
 
 

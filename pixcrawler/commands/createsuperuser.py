@@ -7,7 +7,6 @@ import os
 import click
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
 from pixcrawler.commands._accounts import (
     interactive,
     password_from_stdin,
@@ -15,6 +14,7 @@ from pixcrawler.commands._accounts import (
     prompt_password,
     unit_of_work,
 )
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.services import accounts
 
 PASSWORD_ENVVAR = "PIXCRAWLER_SUPERUSER_PASSWORD"

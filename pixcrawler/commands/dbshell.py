@@ -8,7 +8,7 @@ import shutil
 import click
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.extensions import db
 from pixcrawler.services.dbshell import ClientError, client_command
 

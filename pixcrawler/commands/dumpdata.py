@@ -9,7 +9,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.commands._progress import progress_bar
 from pixcrawler.services import fixtures
 from pixcrawler.services.app_tables import SchemaMissingError

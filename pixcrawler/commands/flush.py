@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.commands._options import confirm, no_input_option
 from pixcrawler.database.urls import mask
 from pixcrawler.services.app_tables import SchemaMissingError, app_tables, ensure_schema

@@ -7,7 +7,7 @@ import os
 import click
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.commands._options import confirm, no_input_option
 from pixcrawler.commands._progress import progress_bar
 from pixcrawler.services import fixtures

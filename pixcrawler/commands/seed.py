@@ -7,7 +7,7 @@ import time
 import click
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.services.app_tables import SchemaMissingError
 from pixcrawler.services.seed import SeedError, SeedPlan, seed_database
 

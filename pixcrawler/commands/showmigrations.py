@@ -7,9 +7,9 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError as AlembicError
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.commands._options import json_option, print_json
-from pixcrawler.services.migrations import MigrationState, Revision, Status, migration_state
+from pixcrawler.migrator.state import MigrationState, Revision, Status, migration_state
 
 
 @click.command(

@@ -10,9 +10,10 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError as AlembicError
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
 from pixcrawler.commands._choice import Choice
-from pixcrawler.services.migrations import revision_sql, script_directory
+from pixcrawler.commands._errors import CommandError
+from pixcrawler.migrator.sql import revision_sql
+from pixcrawler.migrator.state import script_directory
 
 DIALECTS = ["postgresql", "sqlite"]
 

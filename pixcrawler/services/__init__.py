@@ -1,1 +1,4 @@
-"""Application logic, called by the commands, the admin and the web probes; owns the commits."""
+"""Application logic, called by the commands and the admin; owns the commits.
+
+Where the schema stands and how migrations run is `pixcrawler.migrator`, the layer below.
+"""

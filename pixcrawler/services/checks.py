@@ -1,7 +1,7 @@
 """System checks, as `flask check` and the admin report them: is this app fit to serve?
 
 Each check returns findings (id, level, message, hint) rather than raising, so one run reports
-every problem at once. The migration checks read `services.migrations.migration_state`, the one
+every problem at once. The migration checks read `migrator.state.migration_state`, the one
 place that computes where the schema stands. `deploy=True` adds the checks that only matter on
 a production server (secret key, debug, database, cookies).
 """
@@ -25,7 +25,8 @@ from pixcrawler.config import (
     SQLITE_FILENAME,
     secret_key_weakness,
 )
-from pixcrawler.services.migrations import DriftSkipped, MigrationState, migration_state
+from pixcrawler.migrator.drift import DriftSkipped
+from pixcrawler.migrator.state import MigrationState, migration_state
 
 ERROR = "error"
 WARNING = "warning"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import migration_state
+from pixcrawler.migrator.state import migration_state
 from tests.admin.helpers import (
     EMAIL,
     PASSWORD,

@@ -12,7 +12,7 @@ import pytest
 from flask_migrate import upgrade
 
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import revision_sql
+from pixcrawler.migrator.sql import revision_sql
 from tests.admin.helpers import add_superuser, cli_current_lines, csrf_token, login
 from tests.conftest import REPO_ROOT, make_app
 from tests.migrations.conftest import HEAD, ScratchMigrations, scripts_on_disk

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from pixcrawler.extensions import db
+from pixcrawler.migrator.state import migration_state
 from pixcrawler.models import AdminSession, Profile
 from pixcrawler.services import accounts
-from pixcrawler.services.migrations import migration_state
 from tests.admin.helpers import EMAIL, PASSWORD, add_superuser, csrf_token, login
 from tests.admin.test_model_pages import statements
 

@@ -13,13 +13,9 @@ import sqlalchemy as sa
 from pixcrawler.extensions import db
 from pixcrawler.models import Project
 from pixcrawler.services.bulk_insert import CopyStream, copy_converter, indexes_deferred
-from pixcrawler.services.seed import (
-    IMAGE_COLUMNS,
-    SeedPlan,
-    _Generator,
-    _State,
-    image_copy_line,
-)
+from pixcrawler.services.seed import IMAGE_COLUMNS, SeedPlan, image_copy_line
+from pixcrawler.services.seed.rows import _Generator
+from pixcrawler.services.seed.state import _State
 from tests.commands.cli_helpers import ok, one_error_line
 from tests.commands.data_helpers import counts, head_cli, snapshot
 from tests.databases import delete_all_rows

@@ -19,7 +19,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from flask import Flask
 
-from pixcrawler.database.migration_lock import LOCK_CLASS, LOCK_ID
+from pixcrawler.migrator.lock import LOCK_CLASS, LOCK_ID
 from tests.conftest import REPO_ROOT
 
 # The repository's revisions, oldest first, and their head: read from the scripts, so a new

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pixcrawler.database.migration_lock import LOCK_CLASS, LOCK_ID
+from pixcrawler.migrator.lock import LOCK_CLASS, LOCK_ID
 from tests.conftest import make_app, run_flask
 from tests.migrations.conftest import (
     HEAD,

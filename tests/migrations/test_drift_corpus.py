@@ -21,13 +21,9 @@ from alembic import command
 from alembic.util import CommandError as AlembicError
 
 from pixcrawler.extensions import db
-from pixcrawler.services.migration_lint import lint
-from pixcrawler.services.migrations import (
-    app_alembic_config,
-    drift_lines,
-    schema_drift,
-    script_directory,
-)
+from pixcrawler.migrator.drift import drift_lines, schema_drift
+from pixcrawler.migrator.lint import lint
+from pixcrawler.migrator.state import app_alembic_config, script_directory
 from tests.conftest import REPO_ROOT, make_app
 from tests.databases import delete_all_rows, sqlite_url
 from tests.migrations import model_changes as change

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import revision_sql, schema_drift
+from pixcrawler.migrator.drift import schema_drift
+from pixcrawler.migrator.sql import revision_sql
 from tests.admin.helpers import add_superuser
 from tests.conftest import run_flask
 from tests.migrations.conftest import HEAD, revision_of, start_flask, wait_until

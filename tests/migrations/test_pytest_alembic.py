@@ -16,7 +16,7 @@ from pytest_alembic import tests as builtin
 from pytest_alembic.tests import experimental
 
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import app_alembic_config
+from pixcrawler.migrator.state import app_alembic_config
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from pixcrawler.extensions import db
-from pixcrawler.services.migrations import schema_drift
+from pixcrawler.migrator.drift import schema_drift
 
 pytestmark = pytest.mark.only_backend("postgresql")
 

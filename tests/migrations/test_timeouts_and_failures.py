@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.util import CommandError
 
-from pixcrawler.database.migration_guard import Limits
+from pixcrawler.migrator.guard import Limits
 from tests.conftest import make_app, run_flask
 from tests.migrations.conftest import (
     HEAD,

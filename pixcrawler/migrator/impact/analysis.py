@@ -27,13 +27,9 @@ from pixcrawler.migrator.impact.probe import ProbeFailed, measure
 from pixcrawler.migrator.impact.report import Report, RevisionImpact, StatementImpact, TableImpact
 from pixcrawler.migrator.impact.schema import Schema, Table
 from pixcrawler.migrator.impact.statements import classify, split
-from pixcrawler.services.migration_lint import LintError, revisions_in
-from pixcrawler.services.migrations import (
-    MigrationState,
-    migration_state,
-    revision_sql,
-    script_directory,
-)
+from pixcrawler.migrator.lint import LintError, revisions_in
+from pixcrawler.migrator.sql import revision_sql
+from pixcrawler.migrator.state import MigrationState, migration_state, script_directory
 
 BACKEND_NAMES = {"sqlite": "SQLite"}
 TIMED_WORK = frozenset({Work.SCAN, Work.REWRITE, Work.INDEX_BUILD, Work.DATA})

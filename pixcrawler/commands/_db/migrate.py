@@ -1,9 +1,8 @@
 """`flask db migrate` that asks about renames instead of dropping data, or follows `--rename`.
 
-`--rename SPEC` becomes Alembic's `-x rename=SPEC`, which `schema_renames` reads while
-autogenerate runs (so plain `alembic revision --autogenerate -x rename=…` works too). Not a
-top-level command: `migration_support.register` puts it in the `db` group in place of
-Flask-Migrate's, with all of its options.
+`--rename SPEC` becomes Alembic's `-x rename=SPEC`, which `pixcrawler.migrator.renames` reads
+while autogenerate runs (so plain `alembic revision --autogenerate -x rename=…` works too). It
+takes the place of Flask-Migrate's `migrate` in the `db` group, with all of its options.
 """
 
 from __future__ import annotations
@@ -16,9 +15,9 @@ from alembic.util import CommandError as AlembicError
 from flask import g
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
-from pixcrawler.database import schema_renames
-from pixcrawler.services.migrations import app_alembic_config
+from pixcrawler.commands._errors import CommandError
+from pixcrawler.migrator import renames
+from pixcrawler.migrator.state import app_alembic_config
 
 rename_option = click.Option(
     ["--rename"],
@@ -29,17 +28,17 @@ rename_option = click.Option(
 )
 
 
-def migrate_command(original: click.Command) -> click.Command:
+def wrap(original: click.Command) -> click.Command:
     """Flask-Migrate's `migrate` plus `--rename`; Alembic's errors as one `Error:` line."""
 
     def callback(rename: tuple[str, ...], **params: Any) -> None:
         try:
             for spec in rename:
-                schema_renames.parse(spec)  # a typo stops here, before anything runs
-        except schema_renames.RenameError as exc:
+                renames.parse(spec)  # a typo stops here, before anything runs
+        except renames.RenameError as exc:
             raise CommandError(str(exc)) from None
         # Flask-Migrate adds the group's own -x arguments (`flask db -x … migrate`) itself.
-        x_arg = [*(params.pop("x_arg") or ()), *(f"{schema_renames.X_KEY}={s}" for s in rename)]
+        x_arg = [*(params.pop("x_arg") or ()), *(f"{renames.X_KEY}={s}" for s in rename)]
         directory = params.pop("directory") or g.directory
         config = app_alembic_config(directory, opts=["autogenerate"], x_arg=x_arg)
         try:

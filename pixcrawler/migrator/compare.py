@@ -7,7 +7,7 @@ module adds both to every comparison the app makes (`flask db check`, `flask db 
 
 - CHECK constraints: an autogenerate plugin (`PLUGIN`, named in `context_options`) whose
   comparator runs for every table both sides have, and emits a `ReplaceCheckConstraintOp`
-  (see `schema_operations`) for a CHECK added, removed or changed;
+  (see `operations`) for a CHECK added, removed or changed;
 - server defaults: the `compare_server_default` callable of `EnvironmentContext.configure`.
 
 Both compare meaning, not spelling (`sql_meaning`). The database side is what SQLAlchemy
@@ -34,10 +34,10 @@ from alembic.runtime.plugins import Plugin
 from alembic.util import PriorityDispatchResult
 from sqlalchemy.sql.elements import conv
 
-from pixcrawler.database import schema_operations
 from pixcrawler.database.errors import first_line
-from pixcrawler.database.schema_differences import check_difference
-from pixcrawler.database.sql_meaning import canonical, same_meaning
+from pixcrawler.migrator import operations
+from pixcrawler.migrator.differences import check_difference
+from pixcrawler.migrator.sql_meaning import canonical, same_meaning
 
 log = logging.getLogger("alembic.autogenerate.compare")
 
@@ -283,11 +283,11 @@ def compare_check_constraints(
         both = model_sql is not None and database_sql is not None
         if both and same_meaning(model_sql, database_sql) and name not in unchecked:
             continue
-        op = schema_operations.ReplaceCheckConstraintOp(
+        op = operations.ReplaceCheckConstraintOp(
             name,
             table_name,
             check_source(model, dialect) if model is not None else None,
-            previous=schema_operations.portable(database_sql) if database_sql else None,
+            previous=operations.portable(database_sql) if database_sql else None,
             schema=schema,
             model_rendering=model_sql,
             database_rendering=database_sql,

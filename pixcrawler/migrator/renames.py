@@ -35,7 +35,7 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 
-from pixcrawler.database.schema_operations import RenameColumnOp, RenameTableOp
+from pixcrawler.migrator.operations import RenameColumnOp, RenameTableOp
 
 log = logging.getLogger("alembic.autogenerate.compare")
 

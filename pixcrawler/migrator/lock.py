@@ -3,12 +3,12 @@
 PostgreSQL: a session-level advisory lock on the migration connection. Session-level, not
 transaction-level, because each migration commits on its own and `autocommit_block()` commits in
 the middle of one; the lock must outlive all of those. It dies with the connection, so a runner
-killed with `kill -9` frees it as soon as the server notices (migration_guard sets
+killed with `kill -9` frees it as soon as the server notices (`guard` sets
 `client_connection_check_interval` for that).
 
 SQLite: an advisory file lock (flock) on `<database file>.migration-lock` for the whole run, so a
 second runner waits and then finds nothing left to do; every migration's own transaction also
-starts with BEGIN IMMEDIATE (taken in migration_support) so no writer can slip in between.
+starts with BEGIN IMMEDIATE (taken in `environment`) so no writer can slip in between.
 
 The lock is taken before Alembic reads the current revision: a runner that had to wait re-reads
 it afterwards and sees the work already done.

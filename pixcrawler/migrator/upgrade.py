@@ -13,7 +13,7 @@ from flask import current_app
 
 from pixcrawler.database.errors import first_line
 from pixcrawler.extensions import db, migrate
-from pixcrawler.services.migrations import migration_state
+from pixcrawler.migrator.state import migration_state
 
 # Set while the app upgrades itself: env.py then leaves the server's logging setup alone
 # (under `flask db` it loads alembic.ini's logging, which suits a command, not a server).

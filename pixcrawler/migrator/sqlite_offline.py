@@ -22,9 +22,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from pixcrawler.database.migration_guard import one_line
+from pixcrawler.migrator.guard import one_line
 
-# As online (migration_support), batch operations run with enforcement off: dropping the old
+# As online (`environment`), batch operations run with enforcement off: dropping the old
 # copy of a table would otherwise cascade into its child rows. SQLite ignores the switch inside
 # a transaction, so it comes first.
 FOREIGN_KEYS_OFF = (

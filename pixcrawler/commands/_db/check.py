@@ -1,8 +1,7 @@
 """`flask db check` in words: one line per difference between the models and the database.
 
-Flask-Migrate's own `check` prints Alembic's diff tuples (Python reprs). Not a top-level
-command (the leading underscore): `migration_support.register` puts it in the `db` group in
-place of Flask-Migrate's, with the same options.
+Flask-Migrate's own `check` prints Alembic's diff tuples (Python reprs); this one takes its
+place in the `db` group, with the same options.
 """
 
 from __future__ import annotations
@@ -12,11 +11,12 @@ from alembic.util import CommandError as AlembicError
 from flask import g
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
-from pixcrawler.services.migrations import app_alembic_config, drift_lines
+from pixcrawler.commands._errors import CommandError
+from pixcrawler.migrator.drift import drift_lines
+from pixcrawler.migrator.state import app_alembic_config
 
 
-def check_command(original: click.Command) -> click.Command:
+def wrap(original: click.Command) -> click.Command:
     """Flask-Migrate's `check`, printing each difference and exiting 1 when there are any."""
 
     def callback(directory: str | None) -> None:

@@ -12,7 +12,7 @@
   themselves in the downgrade;
 - a comment above every `drop_column` / `drop_table`, saying that it deletes data.
 
-`finish_revision()` puts these in place once autogenerate (and `schema_renames`) are done.
+`finish_revision()` puts these in place once autogenerate (and `renames`) are done.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from alembic.autogenerate import renderers
 from alembic.operations import Operations, ops
 
-from pixcrawler.database.sql_meaning import readable, value_list
+from pixcrawler.migrator.sql_meaning import readable, value_list
 
 
 @Operations.register_operation("replace_check_constraint")

@@ -20,7 +20,8 @@ from alembic.script import Script
 from alembic.util import CommandError
 from flask import current_app
 
-from pixcrawler.services.migrations import revision_sql, script_directory
+from pixcrawler.migrator.sql import revision_sql
+from pixcrawler.migrator.state import script_directory
 
 CONFIG_NAME = "squawk.toml"
 

@@ -1,7 +1,6 @@
 """`flask db lint [RANGE]`: squawk over each migration's PostgreSQL SQL, grouped by migration.
 
-Not a top-level command (the leading underscore): `migration_support.register` adds it to the
-`db` group, next to Flask-Migrate's own subcommands.
+The rendering and squawk's run are `pixcrawler.migrator.lint`; this module prints the results.
 """
 
 from __future__ import annotations
@@ -9,9 +8,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.commands._options import json_option, print_json
-from pixcrawler.services.migration_lint import LintError, RevisionLint, lint
+from pixcrawler.migrator.lint import LintError, RevisionLint, lint
 
 
 @click.command(
@@ -22,7 +21,7 @@ from pixcrawler.services.migration_lint import LintError, RevisionLint, lint
 @click.argument("revisions", metavar="[RANGE]", required=False)
 @json_option
 @with_appcontext
-def lint_command(revisions: str | None, as_json: bool) -> None:
+def command(revisions: str | None, as_json: bool) -> None:
     try:
         results = lint(revisions)
     except LintError as exc:

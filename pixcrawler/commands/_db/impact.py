@@ -1,8 +1,8 @@
 """`flask db impact [RANGE]`: what each revision will do to the tables, and for how long.
 
-Not a top-level command (the leading underscore): `migration_support.register` adds it to the
-`db` group. The analysis (and pglast, the parser it needs) is imported only when it runs, so
-every other command starts as fast as before.
+The analysis is `pixcrawler.migrator.impact`; this module prints it. The analysis (and pglast,
+the parser it needs) is imported only when the command runs, so every other command starts as
+fast as before.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from pixcrawler.cli import CommandError
 from pixcrawler.commands._choice import Choice
+from pixcrawler.commands._errors import CommandError
 from pixcrawler.commands._options import json_option, print_json
-from pixcrawler.database.migration_guard import Limits
+from pixcrawler.migrator.guard import Limits
 
 FAIL_ON = ["blocking", "rewrite", "never"]
 
@@ -38,7 +38,7 @@ FAIL_ON = ["blocking", "rewrite", "never"]
     "statements count as blocking. never: only report.",
 )
 @with_appcontext
-def impact_command(revisions: str | None, as_json: bool, fail_on: str) -> None:
+def command(revisions: str | None, as_json: bool, fail_on: str) -> None:
     from pixcrawler.migrator.impact.analysis import ImpactError, analyse
     from pixcrawler.migrator.impact.text import report_lines
 
@@ -67,7 +67,7 @@ def impact_command(revisions: str | None, as_json: bool, fail_on: str) -> None:
 
 
 def nothing_pending() -> str:
-    from pixcrawler.services.migrations import migration_state
+    from pixcrawler.migrator.state import migration_state
 
     state = migration_state()
     where = ", ".join(state.current) or "no revision"

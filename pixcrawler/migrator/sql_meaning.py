@@ -5,7 +5,7 @@ are rarely spelled alike. SQLite keeps the text a migration wrote (`status IN ('
 PostgreSQL keeps a parsed tree and prints it back its own way
 (`((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))`),
 and prints it differently again after a column's type changed. So on PostgreSQL the server
-renders the models' side too (see `schema_compare`), and both renderings come here.
+renders the models' side too (see `compare`), and both renderings come here.
 
 `canonical()` reduces a rendering to tokens that ignore what does not change the meaning:
 case and spacing, redundant parentheses, casts between string types (`::text`,

@@ -21,13 +21,13 @@ from collections.abc import Iterable, Iterator
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from pixcrawler.database.schema_operations import (
+from pixcrawler.migrator.operations import (
     NoteOp,
     RenameColumnOp,
     RenameTableOp,
     ReplaceCheckConstraintOp,
 )
-from pixcrawler.database.sql_meaning import names_in, readable, same_meaning, value_list
+from pixcrawler.migrator.sql_meaning import names_in, readable, same_meaning, value_list
 
 
 def describe(

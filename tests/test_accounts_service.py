@@ -24,11 +24,11 @@ def test_password_is_stored_only_as_a_salted_hash(session):
 def test_wrong_password_locks_the_account_after_repeated_failures(session):
     accounts.create_superuser("admin@example.com", "correct horse battery")
     now = datetime.now(UTC)
-    for _ in range(accounts.MAX_FAILED_LOGINS):
+    for _ in range(5):  # README: five failed logins lock the account
         assert not accounts.authenticate("admin@example.com", "wrong password", now).ok
     locked = accounts.authenticate("admin@example.com", "correct horse battery", now)
     assert not locked.ok and locked.locked_until > now
-    later = now + accounts.LOCKOUT + timedelta(seconds=1)
+    later = now + timedelta(minutes=15, seconds=1)
     assert accounts.authenticate("admin@example.com", "correct horse battery", later).ok
 
 
@@ -93,6 +93,9 @@ def test_guesses_while_locked_neither_count_nor_extend_the_lock(session):
     for _ in range(10):
         result = accounts.authenticate("admin@example.com", "wrong password", later)
         assert result.locked_until == now + timedelta(minutes=15)
+    # Even the right password is refused while the lock lasts, and leaves it as it is.
+    right = accounts.authenticate("admin@example.com", "correct horse battery", later)
+    assert not right.ok and right.locked_until == now + timedelta(minutes=15)
     account = accounts.find_account("admin@example.com")
     assert account.failed_logins == 0
 

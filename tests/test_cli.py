@@ -41,6 +41,7 @@ INVOCATIONS: dict[str, tuple[list[str], bool, str | None]] = {
     "db heads": ([], False, None),
     "db history": (["--indicate-current"], NEEDS_DATABASE, None),
     "db init": (["-d", "{tmp}/new-migrations"], False, None),
+    "db impact": ([], False, None),  # without a database: PostgreSQL's rules, sizes unknown
     "db lint": (["001"], False, None),
     "db list-templates": ([], False, None),
     "db merge": (["heads", "-m", "merge"], NEEDS_DATABASE, None),

@@ -420,6 +420,30 @@ def flask_db(app, *args: str):
     return app.test_cli_runner().invoke(args=["db", *args])
 
 
+def test_offline_sqlite_sql_never_cascades_into_child_rows(tmp_path):
+    """The offline script turns foreign keys off before anything, as the online upgrade does.
+    Run where they are on (as in the app's own connections), 004's copy of `profiles` then
+    keeps the projects that point at it instead of deleting them with the old copy."""
+    path = tmp_path / "test.sqlite3"
+    app = make_app(sqlite_url(tmp_path))
+    with app.app_context():
+        upgrade(revision="003")
+        db.engine.dispose()
+    sql = ok(flask_db(app, "upgrade", "003:004", "--sql")).stdout
+    assert "CREATE TABLE _alembic_tmp_profiles" in sql  # 004 recreates profiles
+    with sqlite3.connect(path, isolation_level=None) as connection:
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute(
+            "INSERT INTO profiles (id, email) VALUES (?, 'owner@example.com')", ("a" * 32,)
+        )
+        connection.execute("INSERT INTO projects (name, user_id) VALUES ('kept', ?)", ("a" * 32,))
+        connection.executescript(sql)
+        projects = connection.execute("SELECT name FROM projects").fetchall()
+        version = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert version == [("004",)]
+    assert projects == [("kept",)]
+
+
 def test_merge_without_revisions_joins_every_head_and_never_makes_a_root(database_url, tmp_path):
     migrations = ScratchMigrations(tmp_path / "migrations")
     versions_dir = migrations.folder / "versions"

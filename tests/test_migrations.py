@@ -1,6 +1,7 @@
 """The migrations themselves, on SQLite and PostgreSQL: every revision up and down, the schema
 at head against the models and the issue's index list, and Alembic driven without `flask`."""
 
+import ast
 import configparser
 
 import sqlalchemy as sa
@@ -201,3 +202,18 @@ def test_scripts_have_one_head_and_numbered_ids(app):
         ids = [r.revision for r in scripts.walk_revisions()]
         assert all(i.isdigit() and len(i) == 3 for i in ids)
         assert sorted(ids) == [f"{n:03d}" for n in range(1, len(ids) + 1)]
+
+
+def test_revisions_import_no_app_code():
+    """A revision runs against the schema of its own time: importing today's models (or any
+    app code) would break it when they change. env.py may; the revisions may not."""
+    for path in sorted((REPO_ROOT / "migrations" / "versions").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            app_code = [m for m in modules if m.split(".")[0] in ("pixcrawler", "wsgi")]
+            assert not app_code, f"{path.name} imports {app_code}"

@@ -174,6 +174,23 @@ def sql_of_004_for_sqlite(app, result, context):
     assert "ALTER TABLE _alembic_tmp_profiles RENAME TO profiles" in result.stdout
 
 
+def impact_of_pending(app, result, context):
+    """At 003: 004 onwards, each with its table and its verdict (README, "What a revision will
+    do")."""
+    later = revision_ids()[3:]
+    headers = [
+        line.split()[0] for line in result.stdout.splitlines() if re.match(r"\d{3}  ", line)
+    ]
+    assert headers == later, result.stdout
+    verdicts = [line for line in result.stdout.splitlines() if line.startswith("  verdict: ")]
+    assert len(verdicts) == len(later)
+
+
+def impact_json_of_pending(app, result, context):
+    body = json.loads(result.stdout)
+    assert [r["id"] for r in body["revisions"]] == revision_ids()[3:]
+
+
 def deploy_findings(app, result, context):
     findings = json.loads(result.stdout)  # the testing config fails the production checks
     assert {"security.E002", "config.W001"} <= {f["id"] for f in findings}
@@ -248,6 +265,8 @@ DB_TABLE = {
     'flask db merge -m "Merge branches"': Example("head", heads_merged, setup=add_side_branch),
     "flask db upgrade --sql": Example("base", sql_printed_nothing_run),
     "flask db lint": Example("head"),
+    "flask db impact": Example("003", impact_of_pending),
+    "flask db impact --json --fail-on blocking": Example("003", impact_json_of_pending),
 }
 
 # The plain `alembic` column runs as real processes from the repository root, which

@@ -1,5 +1,6 @@
-"""The migration pages, written by hand: the history, one revision's SQL, the upgrade button
-(off unless ADMIN_ALLOW_UPGRADE), and the same facts as JSON for machines.
+"""The migration pages, written by hand: the history, what each pending revision will do
+(`flask db impact`), one revision's SQL, the upgrade button (off unless ADMIN_ALLOW_UPGRADE),
+and the same facts as JSON for machines.
 
 Every fact comes from `migrator.state`, so these pages, `flask showmigrations`, `flask check`
 and `/readyz` cannot disagree.
@@ -7,14 +8,18 @@ and `/readyz` cannot disagree.
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlalchemy as sa
 from alembic.util import CommandError
 from flask import abort, current_app, flash, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_admin import expose
 
 from pixcrawler.admin.base import SecureView
+from pixcrawler.database.errors import first_line
 from pixcrawler.migrator.sql import revision_sql
-from pixcrawler.migrator.state import migration_state
+from pixcrawler.migrator.state import MigrationState, migration_state
 from pixcrawler.migrator.upgrade import UpgradeError, upgrade_to
 
 DIALECTS = ("postgresql", "sqlite")
@@ -29,7 +34,8 @@ class MigrationsView(SecureView):
 
     @expose("/")
     def index(self) -> str:
-        return self.render("admin/migrations/list.html", state=migration_state(), **self._flag())
+        state = migration_state()
+        return self.render("admin/migrations/list.html", state=state, **self._page(state))
 
     @expose("/<revision>")
     def detail(self, revision: str) -> ResponseReturnValue:
@@ -64,7 +70,7 @@ class MigrationsView(SecureView):
         if not target or confirmation != target:
             flash("Type the target revision id exactly to confirm the upgrade.", "error")
             state = migration_state()
-            page = self.render("admin/migrations/list.html", state=state, **self._flag())
+            page = self.render("admin/migrations/list.html", state=state, **self._page(state))
             return page, 400
         try:
             upgrade_to(target)
@@ -74,12 +80,36 @@ class MigrationsView(SecureView):
         flash(f"Upgraded to {target}.", "success")
         return redirect(self.get_url(".index")), 303
 
-    def _flag(self) -> dict[str, bool]:
-        return {"upgrades_allowed": upgrades_allowed()}
+    def _page(self, state: MigrationState) -> dict[str, Any]:
+        report, notes = pending_impact(state)
+        page = {"upgrades_allowed": upgrades_allowed(), "impact": report, "impact_notes": notes}
+        if report is not None:  # the table's words, as `flask db impact` prints them
+            from pixcrawler.migrator.impact.report import duration
+            from pixcrawler.migrator.impact.text import size_text
+
+            page.update(duration=duration, size_text=size_text)
+        return page
+
+
+def pending_impact(state: MigrationState):
+    """`flask db impact` for the pending revisions: (report or None, notes). Imported here,
+    when a page asks, so neither the admin's start nor the CLI loads the SQL parser."""
+    if not state.pending:
+        return None, []
+    from pixcrawler.migrator.impact.analysis import ImpactError, analyse
+
+    try:
+        report = analyse(state=state)
+    except ImpactError as exc:
+        return None, [f"No analysis: {exc}"]
+    except sa.exc.DBAPIError as exc:  # the database stopped answering since the state was read
+        return None, [f"No analysis: {first_line(exc)}"]
+    return report, report.notes
 
 
 class MigrationsApiView(SecureView):
-    """`GET /admin/api/migrations`: the dashboard's facts as JSON; 401 JSON without a login."""
+    """`GET /admin/api/migrations`: the dashboard's facts as JSON, with `flask db impact --json`
+    for the pending revisions under "impact"; 401 JSON without a login."""
 
     def is_visible(self) -> bool:
         return False
@@ -87,4 +117,9 @@ class MigrationsApiView(SecureView):
     @expose("/")
     @expose("")  # the documented URL has no trailing slash; a redirect would confuse clients
     def index(self) -> ResponseReturnValue:
-        return jsonify(migration_state(with_drift=True).as_dict())
+        state = migration_state(with_drift=True)
+        report, notes = pending_impact(state)
+        found = state.as_dict()
+        found["impact"] = report.as_dict() if report else {"revisions": []}
+        found["impact_notes"] = notes
+        return jsonify(found)

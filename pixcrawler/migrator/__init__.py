@@ -25,7 +25,7 @@ What the command line, the admin and `/readyz` read:
 - `lint`: squawk over each revision's PostgreSQL SQL (`flask db lint`);
 - `upgrade`: the upgrade the admin's button runs, through `flask db upgrade`'s own code;
 - `impact/`: the locks, blocking and rewrites each pending statement would cause on the live
-  tables (`flask db impact`; it arrives with that command).
+  tables, and for how long (`flask db impact`, the admin's Migrations page).
 
 Layers: above the models and the extensions, below the services, the commands and the admin,
 which call it; it imports nothing from them (pyproject.toml's import contracts). The

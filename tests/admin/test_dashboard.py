@@ -143,6 +143,9 @@ def test_api_gives_the_dashboards_facts(admin_app, admin):
     body = admin.get("/admin/api/migrations").get_json()
     with admin_app.app_context():
         state = migration_state(with_drift=True)
+    # Nothing pending, so nothing to analyse (tests/admin/test_migrations_pages.py has the rest).
+    assert body.pop("impact") == {"revisions": []}
+    assert body.pop("impact_notes") == []
     assert body == state.as_dict()
     assert body["status"] == "up to date"
     assert body["drift"] == []

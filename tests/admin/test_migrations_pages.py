@@ -4,10 +4,12 @@ only behind ADMIN_ALLOW_UPGRADE, needs the CSRF token and a confirmation naming 
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 
 import pytest
+from flask_migrate import upgrade
 
 from pixcrawler.extensions import db
 from pixcrawler.migrator.sql import revision_sql
@@ -162,3 +164,59 @@ def test_upgrade_applies_the_pending_revision_as_flask_db_upgrade_does(
     response = client.post("/admin/migrations/upgrade", data=data)
     assert response.status_code == 303
     assert "is not a pending revision" in client.get(response.location).get_data(as_text=True)
+
+
+WIDEN = "op.alter_column('images', 'width', type_=sa.BigInteger(), existing_type=sa.Integer())"
+# images is empty here: on PostgreSQL the catalog says so; SQLite has no sizes to give.
+WIDEN_VERDICT = {
+    "postgresql": "safe: no lock that blocks others beyond a moment",
+    "sqlite": "blocks reads and writes on images for an unknown time",
+}
+
+
+@pytest.mark.parametrize("allow", [True, False])
+def test_the_page_shows_what_each_pending_revision_will_do(database_url, backend, scratch, allow):
+    """`flask db impact` for each pending revision, above the upgrade form when there is one;
+    the API carries the same analysis."""
+    target = scratch.add("widen image width", WIDEN)
+    app = make_app(database_url, ADMIN_ALLOW_UPGRADE=allow, MIGRATIONS_DIR=str(scratch.folder))
+    try:
+        with app.app_context():
+            upgrade(revision=HEAD)
+        add_superuser(app)
+        client = app.test_client()
+        assert login(client).status_code == 302
+        page = client.get("/admin/migrations/").get_data(as_text=True)
+        cli = app.test_cli_runner().invoke(args=["db", "impact", "--json"])
+        assert cli.exit_code == 0, cli.output
+        (expected,) = json.loads(cli.stdout)["revisions"]
+        api = client.get("/admin/api/migrations").get_json()
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+    assert ('id="upgrade-form"' in page) is allow
+    if allow:
+        assert page.index('id="impact"') < page.index('id="upgrade-form"')
+    section = re.search(
+        rf'<table [^>]*class="[^"]*impact-revision" data-revision="{target}">(.*?)</table>',
+        page,
+        re.S,
+    )
+    assert section, page
+    cells = [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", section.group(1), re.S)]
+    assert cells[:6] == [
+        '<code class="impact-sql">ALTER TABLE images ALTER COLUMN width TYPE BIGINT</code>',
+        "rewrite",
+        {"postgresql": "~0 s", "sqlite": "unknown"}[backend],  # empty, or no sizes
+        "images",
+        "ACCESS EXCLUSIVE",
+        "reads, writes",
+    ]
+    verdict = re.search(rf'class="impact-verdict" data-revision="{target}">(.*?)</p>', page)
+    assert verdict.group(1) == f"<strong>Verdict:</strong> {WIDEN_VERDICT[backend]}"
+    (carried,) = api["impact"]["revisions"]
+    assert (carried["id"], carried["verdict"]) == (target, WIDEN_VERDICT[backend])
+    assert carried["statements"][0]["sql"] == expected["statements"][0]["sql"]
+    assert carried["statements"][0]["tables"] == expected["statements"][0]["tables"]
+    assert len(api["impact_notes"]) == 1
+    assert api["impact_notes"][0] in html.unescape(page)

@@ -5,10 +5,13 @@ process verified earlier are admitted: never a forged cookie, never a logged-out
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
+from flask import request
 from flask_migrate import downgrade, upgrade
 
 from pixcrawler.extensions import db
@@ -69,6 +72,18 @@ def test_a_cookie_copied_before_logout_is_refused_after_it(admin_app, admin):
     thief = client_with_cookie(admin_app, copied)
     assert thief.get("/admin/").status_code == 302
     assert thief.get("/admin/api/migrations").status_code == 401
+
+
+def test_the_server_keeps_only_a_digest_of_the_session_id(admin_app, admin):
+    """The session id is only in the signed cookie; its row holds the SHA-256 digest, so a
+    copy of the table lets nobody in."""
+    serializer = admin_app.session_interface.get_signing_serializer(admin_app)
+    session_id = serializer.loads(session_cookie(admin))["admin_session"]
+    (row,) = session_rows(admin_app)
+    assert row.id_digest == hashlib.sha256(session_id.encode()).hexdigest()
+    with admin_app.app_context():
+        everything = db.session.execute(sa.text("SELECT * FROM admin_sessions")).all()
+    assert session_id not in str(everything)
 
 
 def test_a_new_password_ends_copied_cookies(admin_app, admin):
@@ -182,6 +197,16 @@ def test_with_one_trusted_proxy_the_forwarded_address_is_the_clients(app_with):
     spoofed = {"X-Forwarded-For": "10.7.7.7, 10.9.9.9"}
     assert client.get("/admin/", headers=spoofed).status_code == 200
     assert client.get("/admin/", headers={"X-Forwarded-For": "10.9.9.10"}).status_code == 302
+
+
+@pytest.mark.parametrize(("proxies", "scheme"), [(0, "http"), (1, "https")])
+def test_x_forwarded_proto_is_believed_only_from_a_trusted_proxy(app_with, proxies, scheme):
+    """The scheme (Secure cookies, HSTS) comes from X-Forwarded-Proto only behind a trusted
+    proxy; by default any client could send it, so it is ignored."""
+    app = app_with(TRUSTED_PROXY_COUNT=proxies)
+    app.add_url_rule("/scheme", "scheme", lambda: request.scheme)
+    headers = {"X-Forwarded-For": "10.9.9.9", "X-Forwarded-Proto": "https"}
+    assert app.test_client().get("/scheme", headers=headers).get_data(as_text=True) == scheme
 
 
 # -- unverified sessions: read only, and only when this process knows them -----------------

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.util import CommandError
 
-from pixcrawler.migrator.lock import LOCK_CLASS, LOCK_ID
+from pixcrawler.migrator.lock import LOCK_CLASS, LOCK_ID, runner_lock
 from tests.conftest import make_app, run_flask
 from tests.migrations.conftest import (
     HEAD,
@@ -175,6 +176,28 @@ def test_sqlite_runner_waits_for_the_lock_file_and_gives_up_cleanly(database_url
     assert "waiting for another migration run to finish" in result.stderr
     assert_one_line_error(result.stderr, "gave up after waiting 1 s for the migration lock")
     assert revision_of(database_url) == set()
+
+
+@pytest.mark.only_backend("sqlite")
+def test_while_a_sqlite_runner_holds_the_lock_file_a_second_one_waits(database_url):
+    """Two runners of this code, one after the other on the same file: the second waits for
+    the first (the lock is exclusive), gives up after its wait timeout, and gets the lock as
+    soon as the first is done."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as first, engine.connect() as second:
+            with runner_lock(first, timeout=1):
+                started = time.monotonic()
+                with (
+                    pytest.raises(CommandError, match=r"gave up after waiting 0\.5 s"),
+                    runner_lock(second, timeout=0.5),
+                ):
+                    pass
+                assert time.monotonic() - started >= 0.5
+            with runner_lock(second, timeout=0.5):
+                pass
+    finally:
+        engine.dispose()
 
 
 def test_a_bad_wait_timeout_is_one_clear_error(database_url):

@@ -92,6 +92,17 @@ def test_production_downgrade_without_terminal_or_flag_refuses_and_changes_nothi
     assert revision_of(at_head) == {HEAD}
 
 
+@pytest.mark.only_backend("sqlite")  # offline: the same on either backend
+def test_production_downgrade_sql_only_prints_and_never_asks(at_head):
+    top, below = REVISIONS[-1], REVISIONS[-2]
+    result = run_flask(
+        "db", "downgrade", f"{top}:{below}", "--sql", database_url=at_head, env=PRODUCTION
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"-- Running downgrade {top} -> {below}" in result.stdout
+    assert revision_of(at_head) == {HEAD}
+
+
 @pytest.mark.parametrize(
     ("args", "env"),
     [(("--yes",), {}), ((), {"PIXCRAWLER_ALLOW_DOWNGRADE": "1"})],

@@ -28,6 +28,9 @@ COMMANDS = {
 
 DB_COMMANDS = {
     "check": "Compare the models with the database: one line per difference, exit 1 if any.",
+    "impact": "What each revision's SQL will do on PostgreSQL: per statement the tables, the "
+    "lock on each and what it blocks, the work (catalog, scan, rewrite, index build, data), the "
+    "tables' sizes and an estimated duration; then a verdict per revision.",
     "lint": "Lint migrations with squawk (rules in migrations/squawk.toml); exit 1 on violations.",
     "merge": "Merge revisions into a new revision; with none given, all the current heads.",
     "migrate": "Autogenerate a new revision from the model changes.",

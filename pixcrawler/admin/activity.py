@@ -10,16 +10,18 @@ import sqlalchemy as sa
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 
 from pixcrawler.admin.base import LargeTableView
+from pixcrawler.extensions import db
 from pixcrawler.models import ActivityLog, Profile
 
 
 class UserEmailFilter(BaseSQLAFilter):
-    """The user by email, looked up once (a scalar subquery, one probe of the unique email
-    index): the page is then a range of `(user_id, id)`, where a join would sort every row."""
+    """The user by email, looked up first (one probe of the unique email index), so the page
+    is then a range of `(user_id, id)` for a known id. A join or a subquery would leave the
+    planner guessing, and it may then walk the whole log backwards for a user with few rows."""
 
     def apply(self, query, value, alias=None):
-        user_id = sa.select(Profile.id).where(Profile.email == value).scalar_subquery()
-        return query.filter(ActivityLog.user_id == user_id)
+        user_id = db.session.scalar(sa.select(Profile.id).where(Profile.email == value))
+        return query.filter(ActivityLog.user_id == user_id if user_id else sa.false())
 
     def operation(self) -> str:
         return "equals"

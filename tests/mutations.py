@@ -115,7 +115,7 @@ MUTATIONS: list[Mutation] = [
     Mutation(
         "retry-every-error",
         "pixcrawler/migrator/guard.py",
-        "if _is_lock_timeout(exc) and attempt <= self.limits.lock_retries:",
+        "if is_lock_timeout(exc) and attempt <= self.limits.lock_retries:",
         "if attempt <= self.limits.lock_retries:",
         "only lock timeouts are retried; any other error fails at once",
         (TIMEOUTS + "test_a_failing_migration_rolls_back_alone_and_names_the_statement" + SQ,),

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from flask import Response, current_app, g, request, stream_with_context
 from flask_admin._compat import csv_encode
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.utils import secure_filename
 
@@ -70,19 +71,28 @@ class StreamedExports:
         return self._streamed_export("json", "application/json", JsonBody())
 
     def _streamed_export(self, export_type: str, mimetype: str, body: Body) -> Response:
-        """The response: the header and first batch are read here, so a query the database
-        refuses (a schema behind the models) fails before any byte is sent, as a list page
-        would; later batches are read as the client takes the body."""
+        """The response. The rows are read through a session of the export's own: Flask pops
+        the request's contexts (and Flask-SQLAlchemy closes `db.session`) as soon as the view
+        returns, before `stream_with_context` pushes them again for the body. The header and
+        first batch are read here, so a query the database refuses (a schema behind the
+        models) fails before any byte is sent, as a list page would."""
         g.admin_exporting = True
         titles = [csv_encode(title) for _, title in self._export_columns]  # type: ignore[attr-defined]
-        rows = iter(self.export_query())
-        first = self._export_batch(rows)
+        session = db.session.session_factory()
+        try:
+            rows = iter(self.export_query().with_session(session))
+            first = self._export_batch(rows)
+        except BaseException:
+            session.close()
+            raise
         name = self.get_export_name(export_type)  # type: ignore[attr-defined]
-        return Response(
-            stream_with_context(self._stream(body, titles, first, rows)),
+        response = Response(
+            stream_with_context(self._stream(body, titles, first, rows, session)),
             headers={"Content-Disposition": f"attachment;filename={secure_filename(name)}"},
             mimetype=mimetype,
         )
+        response.call_on_close(session.close)  # also when the client leaves before the end
+        return response
 
     def export_query(self) -> Any:
         """The list's query, unexecuted and unpaged: Flask-Admin's own search, filters, sort and
@@ -125,7 +135,12 @@ class StreamedExports:
         ]
 
     def _stream(
-        self, body: Body, titles: list[str], batch: list[list[str]], rows: Iterator[Any]
+        self,
+        body: Body,
+        titles: list[str],
+        batch: list[list[str]],
+        rows: Iterator[Any],
+        session: Session,
     ) -> Iterator[str]:
         """The body, one chunk per batch, each chunk whole rows.
 
@@ -147,8 +162,9 @@ class StreamedExports:
             current_app.logger.exception(
                 "export %s stopped after %d rows; the download is cut short", request.path, sent
             )
-            db.session.rollback()
             raise
+        finally:
+            session.close()  # ends the read transaction (SQLite holds its lock until then)
 
 
 def check_no_macros(view: Any) -> None:

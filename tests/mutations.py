@@ -67,6 +67,7 @@ PAGES = "tests/admin/test_model_pages.py::"
 BIG = "tests/admin/test_big_lists.py::"
 INDEXED = "tests/admin/test_list_indexes.py::test_each_list_operation_reads_an_index"
 REVISIONS = "tests/migrations/test_new_revisions.py::"
+EXPORTS = "tests/admin/test_exports.py::"
 LISTS = ("image", "activitylog", "jobchunk")
 
 MUTATIONS: list[Mutation] = [
@@ -555,6 +556,30 @@ MUTATIONS: list[Mutation] = [
         "return super().get_export_value(model, name)",
         "exports never hand a spreadsheet a formula (OWASP's CSV injection advice)",
         (PAGES + "test_exports_never_hand_a_spreadsheet_a_formula" + SQ,),
+    ),
+    Mutation(
+        "export-capped",
+        "pixcrawler/admin/exports.py",
+        "page_size=0,",
+        "page_size=10_000,",
+        "an export holds every row of the list, past Flask-Admin's old 10,000-row cap",
+        (EXPORTS + "test_an_export_holds_every_row_past_the_old_cap[sqlite-csv]",),
+    ),
+    Mutation(
+        "export-cut-by-after",
+        "pixcrawler/admin/base.py",
+        "if not page_size:",
+        "if not page_size and self.keyset_after() is None:",
+        "a keyset page's ?after= does not cut the export",
+        (EXPORTS + "test_a_keyset_page_s_after_does_not_cut_the_export[sqlite-image]",),
+    ),
+    Mutation(
+        "export-not-streamed",
+        "pixcrawler/admin/exports.py",
+        "return query.yield_per(self.export_batch_size)",
+        "return query",
+        "PostgreSQL hands the export its rows from a server-side cursor, a batch at a time",
+        (EXPORTS + "test_on_postgresql_the_rows_come_from_a_server_side_cursor" + PG,),
     ),
     # --- typed settings -------------------------------------------------------------------
     Mutation(

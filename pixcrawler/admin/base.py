@@ -17,6 +17,7 @@ from flask_login import current_user
 from werkzeug.exceptions import InternalServerError
 
 from pixcrawler.admin.auth import is_admin, refuse
+from pixcrawler.admin.exports import StreamedExports
 from pixcrawler.database.errors import first_line
 from pixcrawler.extensions import db
 from pixcrawler.migrator.state import MigrationState, migration_state
@@ -111,13 +112,13 @@ def spreadsheet_safe(value: Any) -> Any:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-class SecureModelView(AdminOnly, ModelView):
-    """Base of every model page: details, search, CSV and JSON export, pages of 20 rows."""
+class SecureModelView(AdminOnly, StreamedExports, ModelView):
+    """Base of every model page: details, search, CSV and JSON exports of every matching row
+    (streamed), pages of 20 rows."""
 
     can_view_details = True
     can_export = True
-    export_types = ("csv", "json")  # JSON through tablib (flask-admin[export])
-    export_max_rows = 10_000
+    export_types = ("csv", "json")  # both streamed (exports.py), in tablib's JSON shape
     page_size = 20
     can_set_page_size = True
     page_size_options = (20, 50, 100)

@@ -61,11 +61,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import sqlalchemy as sa
+from harness import postgres_version, scratch_database  # benchmarks/ is on sys.path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -90,30 +88,6 @@ COMMANDS = [
 ]
 # Commands whose output must be the same from every variant (a check that all ran alike).
 SAME_OUTPUT = {"flask db current", "flask db heads", "flask db history"}
-
-
-@contextmanager
-def scratch_database(server: str) -> Iterator[str]:
-    """A new empty PostgreSQL database on `server` (psycopg2 URL), dropped afterwards."""
-    server_url = sa.make_url(server).set(drivername="postgresql+psycopg2")
-    name = f"pixcrawler_bench_cli_{os.getpid()}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def postgres_version(url: str) -> str:
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        version = connection.exec_driver_sql("SHOW server_version").scalar()
-    engine.dispose()
-    return f"PostgreSQL {version}"
 
 
 def run(arguments: list[str], env: dict[str, str], variant: str) -> tuple[float, float, str]:
@@ -226,12 +200,15 @@ def main() -> None:
     if args.pairs < 15:
         parser.error("--pairs must be at least 15")
 
-    with scratch_database(args.server) as url, tempfile.TemporaryDirectory() as folder:
+    with (
+        scratch_database("postgresql", args.server) as url,
+        tempfile.TemporaryDirectory() as folder,
+    ):
         pycache = None if args.no_bytecode_cache else Path(folder) / "pycache"
         env = environment(url, Path(folder) / "stock_migrations", pycache)
         run(["db", "upgrade"], env, "project")
         stock_migrations_folder(Path(folder) / "stock_migrations", env)
-        version = postgres_version(url)
+        version = f"PostgreSQL {postgres_version(url)}"
         load_before = os.getloadavg()
         times = measure(args.pairs, env)
         load_after = os.getloadavg()

@@ -107,6 +107,21 @@ def test_flask_changepassword_ends_the_session(admin_app, admin):
     assert client_with_cookie(admin_app, copied).get("/admin/").status_code == 302
 
 
+def test_loaddata_overwriting_an_admin_account_ends_its_sessions(admin_app, admin, tmp_path):
+    """A restore may bring back an older password hash: like a password change, it ends the
+    account's sessions (a new account, or one left alone, has none to end)."""
+    copied = session_cookie(admin)
+    runner = admin_app.test_cli_runner()
+    dump = tmp_path / "accounts.jsonl"
+    dumped = runner.invoke(args=["dumpdata", "admin_accounts", "-o", str(dump)])
+    assert dumped.exit_code == 0, dumped.output
+    loaded = runner.invoke(args=["loaddata", str(dump), "--no-input"])
+    assert loaded.exit_code == 0, loaded.output
+    assert session_rows(admin_app) == []
+    assert client_with_cookie(admin_app, copied).get("/admin/").status_code == 302
+    assert admin.get("/admin/").status_code == 302
+
+
 def test_deleting_the_profile_deletes_its_sessions(admin_app, admin):
     with admin_app.app_context():
         db.session.delete(db.session.scalars(sa.select(Profile)).one())

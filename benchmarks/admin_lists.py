@@ -160,9 +160,9 @@ def primary_key(view):
     return sa.inspect(view.model).primary_key[0]
 
 
-def column_values(view, flt) -> dict[str, tuple[Any, int, int]]:
-    """For a filter's column: {kind: (value, rows, newest id)} for the most common value and
-    the value whose newest row is the oldest, plus a value no row has (0 rows)."""
+def column_values(view, flt) -> dict[str, Any]:
+    """For a filter's column: {kind: value} for a value no row has, the most common value, and
+    the value whose newest row is the oldest."""
     path = view._filter_joins.get(flt.key_name or flt.column, [])
     query, alias = path_query(view, path)
     column, pk = flt.get_column(alias), primary_key(view)
@@ -186,47 +186,81 @@ def column_values(view, flt) -> dict[str, tuple[Any, int, int]]:
     rows = db.session.execute(
         sa.select(ranked).where(sa.or_(ranked.c.c == 1, ranked.c.o == 1))
     ).all()
-    values: dict[str, tuple[Any, int, int]] = {}
     if not rows:
-        return values
-    for row in rows:
-        if row.c == 1:
-            values["most common value"] = (row.v, row.n, row.newest)
-        if row.o == 1:
-            values["rare old value"] = (row.v, row.n, row.newest)
-    absent = absent_value(rows[0].v, rows[0].largest)
+        return {}
+    values = {"value no row has": absent_value(rows[0].v, rows[0].largest)}
     options = flt.get_options(view)
     if options:  # a choice among fixed options: one no row has, if any
-        present = {row[0] for row in query.with_entities(column).distinct()}
-        unused = [key for key, _ in options if key not in {display(v) for v in present}]
-        absent = unused[0] if unused else None
-    if absent is not None:
-        values = {"value no row has": (absent, 0, 0), **values}
+        present = {display(row[0]) for row in query.with_entities(column).distinct()}
+        unused = [key for key, _ in options if key not in present]
+        values["value no row has"] = unused[0] if unused else values["value no row has"]
+    if values["value no row has"] is None:
+        del values["value no row has"]
+    for row in rows:
+        if row.c == 1:
+            values["most common value"] = row.v
+        if row.o == 1:
+            values["rare old value"] = row.v
     return values
 
 
-def filter_arguments(flt, values: dict[str, tuple[Any, int, int]]) -> dict[str, tuple[str, str]]:
-    """{kind: (URL value, what it matches)} for one filter operation."""
+def referenced_values(flt, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """For a filter on a foreign key that takes another value of the row it points to (a
+    user's email for a user id): the same rows' values in each unique text column there."""
+    column = flt.column
+    for key in getattr(column, "foreign_keys", None) or column.property.columns[0].foreign_keys:
+        target = key.column
+        for other in target.table.columns:
+            if other.unique and isinstance(other.type, sa.String):
+                translated = {
+                    kind: db.session.execute(sa.select(other).where(target == value)).scalar()
+                    for kind, value in values.items()
+                    if kind != "value no row has"
+                }
+                yield {"value no row has": NO_MATCH, **translated}
+
+
+def filter_arguments(flt, values: dict[str, Any]) -> dict[str, str]:
+    """{kind: URL value} for one filter operation."""
     from flask_admin.model import filters as base_filters
 
     name = type(flt).__name__
     if "Empty" in name:  # "empty" takes 1 (is empty) or 0 (is not), not a value
-        return {"is empty": ("1", ""), "is not empty": ("0", "")}
+        return {"is empty": "1", "is not empty": "0"}
     arguments = {}
-    for kind, (value, rows, newest) in values.items():
+    for kind, value in values.items():
         text = display(value)
         if "Between" in name:
             text = f"{text} to {text}"
         elif isinstance(flt, base_filters.BaseBooleanFilter):
             kind = f"{kind} ({text})"
-        matches = f"{rows:,} rows" + (f", newest id {newest}" if rows else "")
-        arguments[kind] = (text, f"{text!r}: {matches}")
+        arguments[kind] = text
     return arguments
 
 
-def search_terms(view) -> dict[str, tuple[str, str]]:
-    """{kind: (term, what it matches)} for the view's search box."""
-    terms = {"term no row has": (NO_MATCH, "0 rows")}
+def matching(view, search: str | None = None, filters=None):
+    """The view's own query for a search or filters (what its list page pages through)."""
+    query = view.get_query()
+    if search:
+        query = view._apply_search(query, None, {}, {}, search)[0]
+    if filters:
+        query = view._apply_filters(query, None, {}, {}, filters)[0]
+    return query
+
+
+def matches(view, query) -> tuple[int, int | None]:
+    """(rows, newest id) of a query."""
+    pk = primary_key(view)
+    return tuple(query.with_entities(sa.func.count(), sa.func.max(pk)).order_by(None).one())
+
+
+def described(value: str, rows: int, newest: int | None) -> str:
+    return f"{value!r}: {rows:,} rows" + (f", newest id {newest}" if rows else "")
+
+
+def search_terms(view) -> dict[str, str]:
+    """{kind: term} for the view's search box, from each searched column's values."""
+    terms = {"term no row has": NO_MATCH}
     pk = primary_key(view)
     for field_, path in view._search_fields or []:
         query, alias = path_query(view, path)
@@ -250,13 +284,12 @@ def search_terms(view) -> dict[str, tuple[str, str]]:
         exact = query.with_entities(column, pk).filter(column.isnot(None)).order_by(pk).first()
         label = field_.key
         if common:
-            terms[f"common first letter ({label})"] = (common[0], f"{common[1]:,} rows")
+            terms[f"common first letter ({label})"] = common[0]
         if old and old[0].strip():
             # Flask-Admin splits the search on spaces; keep the longest word of the prefix.
-            word = max(old[0].split(), key=len)
-            terms[f"old-only prefix ({label})"] = (word, f"{old[1]:,} rows, newest id {old[2]}")
+            terms[f"old-only prefix ({label})"] = max(old[0].split(), key=len)
         if exact and " " not in exact[0]:
-            terms[f"exact value ({label})"] = (exact[0], f"oldest row, id {exact[1]}")
+            terms[f"oldest row's value ({label})"] = exact[0]
     return terms
 
 
@@ -306,34 +339,50 @@ def operations(app, view) -> list[Operation]:
 
         if view._search_supported:
             fields = ", ".join(str(f.key) for f, _ in view._search_fields or [])
-            for kind, (term, matches) in search_terms(view).items():
+            name = f"search ({fields})"
+            for kind, term in search_terms(view).items():
                 url = list_url(view, search=term)
-                ops.append(Operation(f"search ({fields})", kind, url, f"{term!r}: {matches}"))
+                query = matching(view, search=term)
+                rows, newest = matches(view, query)
+                ops.append(Operation(name, kind, url, described(term, rows, newest)))
+                if kind.startswith("common") and rows > view.page_size:
+                    cursor = middle_id(view, query)
+                    shown = f"{term!r}, after its middle id {cursor}"
+                    ops.append(Operation(name, f"{kind}, deep page", "", shown, url, cursor))
 
-        cache: dict[Any, dict[str, tuple[Any, int, int]]] = {}
+        cache: dict[Any, dict[str, Any]] = {}
         for index, flt in enumerate(view._filters or []):
-            key = (
-                flt.key_name or flt.column,
-                tuple(view._filter_joins.get(flt.key_name or flt.column, [])),
-            )
+            column = flt.key_name or flt.column
+            key = (column, tuple(view._filter_joins.get(column, [])))
             if key not in cache:
                 cache[key] = column_values(view, flt)
+            values = cache[key]
+
+            def applied(argument: str, index: int = index, flt: Any = flt) -> Any:
+                return matching(view, filters=[(index, flt.name, argument)])
+
+            common = filter_arguments(flt, values).get("most common value")
+            if common is not None and matches(view, applied(common))[0] == 0:
+                # The most common value matches nothing: the filter takes another value.
+                for other in referenced_values(flt, values):
+                    common = filter_arguments(flt, other)["most common value"]
+                    if matches(view, applied(common))[0]:
+                        values = other
+                        break
             name = f"filter {flt.name}: {flt.operation()}"
-            for kind, (argument, shown) in filter_arguments(flt, cache[key]).items():
+            for kind, argument in filter_arguments(flt, values).items():
                 if not flt.validate(argument):
                     continue
                 url = list_url(view, filters=[(index, flt.name, argument)])
+                query = applied(argument)
+                rows, newest = matches(view, query)
+                shown = described(argument, rows, newest)
                 ops.append(Operation(name, kind, url, shown, group=f"filter {flt.name}"))
-                rows = cache[key].get(kind, (None, 0, 0))[1]
                 equality = flt.operation() in ("equals", "in list")
-                if kind == "most common value" and equality and rows > view.page_size:
-                    filtered = view._apply_filters(
-                        view.get_query(), None, {}, {}, [(index, flt.name, argument)]
-                    )[0]
-                    cursor = middle_id(view, filtered)
+                if kind.startswith("most common value") and equality and rows > view.page_size:
+                    cursor = middle_id(view, query)
                     shown = f"{argument!r}, after its middle id {cursor}"
-                    deep = Operation(name, f"{kind}, deep page", "", shown, url, cursor)
-                    ops.append(deep)
+                    ops.append(Operation(name, f"{kind}, deep page", "", shown, url, cursor))
     return ops
 
 
@@ -689,4 +738,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # the server and the scratch databases are gone already
+        sys.exit("interrupted")

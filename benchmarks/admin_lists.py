@@ -7,28 +7,31 @@ images, or under 50 ms, including a value that matches nothing.
 Not a test: run it by hand on a quiet machine (README, "Admin", has figures):
 
     .venv/bin/python benchmarks/admin_lists.py                     # 1,000 and 1,000,000 images
-    .venv/bin/python benchmarks/admin_lists.py --sizes 1000,10000000 --explain
+    .venv/bin/python benchmarks/admin_lists.py --sizes 1000,1000000,10000000 --explain
 
 For each size it makes a PostgreSQL database of its own (on --server, default
 TEST_DATABASE_URL), runs the real `flask db upgrade` and `flask seed --images N` (the seed
 scales the other tables as it sees fit), then VACUUM ANALYZE. It starts a real `flask run`
 server on a free port, logs in over HTTP with the CSRF token, and times each list URL (one
-warm-up, then the median of --runs requests), failing loudly on anything but a list page.
+warm-up, then the median of --runs requests; a URL whose warm-up takes over 3 s is timed
+once), failing loudly on anything but a list page or on a page that flashes an error.
 
 The operations are read from the view objects themselves (the app is built in-process), so the
-script follows the views as they change: each sortable column in both directions, each search
-field, and each filter Flask-Admin offers (`view._filters`, one per operation), with the URL
+script follows the views as they change: each sortable column in both directions, the search
+box, and each filter Flask-Admin offers (`view._filters`, one per operation), with the URL
 arguments Flask-Admin builds. The values come from the data: for a filter, a value no row has,
 the most common value, and the value whose newest row is the oldest (the worst case for a scan
-of the primary key, newest first); for search, a term that matches nothing, the most common
-first letter, the prefix (up to its first digit) whose newest match is the oldest, and the
-oldest row's exact value. Every list also gets its default page, a deep page (the pager's next
-link, its cursor moved to the middle of the table, or of a common value's rows), and each sort.
+of the primary key, newest first); a filter on a foreign key whose common key matches nothing
+takes a unique text column of the row it points to (a user's email). For the search: a term no
+row has, the most common first letter, the prefix (up to its first digit) whose newest match is
+the oldest, and the oldest row's value. What each value matches is counted through the view's
+own search and filters. Every list also gets a deep page: the pager's next link with its cursor
+moved to the middle of the table (of a common value's rows, for a filter or the search).
 
 It prints, per list, a Markdown table (operation, value, milliseconds at each size, the ratio
-largest/smallest, the goal) and, with --explain, PostgreSQL's plan (EXPLAIN ANALYZE, BUFFERS)
-of the slowest query behind the operations that miss the goal, captured from the SQL the view
-runs for that URL in-process.
+of each size to the smallest, the goal), the values used, and, with --explain, PostgreSQL's
+plan (EXPLAIN ANALYZE, BUFFERS) of the slowest statement behind each operation that misses the
+goal, captured from the SQL the view runs for that URL in-process at the largest size.
 """
 
 from __future__ import annotations

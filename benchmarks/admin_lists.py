@@ -600,6 +600,7 @@ class SizeResult:
     rows: dict[str, int] = field(default_factory=dict)  # table rows per list
     tables: dict[str, str] = field(default_factory=dict)
     ops: dict[str, dict[tuple[str, str], Operation]] = field(default_factory=dict)
+    browser: Browser | None = None  # logged in to this size's server while it runs
 
 
 def progress(message: str) -> None:
@@ -637,7 +638,7 @@ def measure_size(server: str, images: int, runs: int, stack: ExitStack) -> tuple
             plan[endpoint] = operations(app, view)
             db.session.rollback()
     base = stack.enter_context(flask_server(url))
-    browser = Browser(base)
+    browser = result.browser = Browser(base)
     browser.log_in()
     for endpoint, ops in plan.items():
         view = views[endpoint]
@@ -734,12 +735,30 @@ def main() -> None:
             print()
             print_footer(watch)
             goal = f"goal: <= {GOAL_RATIO}x the smallest size, or < {GOAL_MS:.0f} ms"
-            if misses:
-                print(f"{goal}: {len(misses)} operations MISS it:")
-                for endpoint, (name, kind) in misses:
-                    print(f"  {LISTS[endpoint]}: {name}, {kind}")
-            else:
+            if not misses:
                 print(f"{goal}: met by every operation")
+            else:
+                # A miss is timed again at the largest size, three times as often: one busy
+                # moment on a shared machine is not a slow operation, and the table keeps both.
+                print(f"{goal}: {len(misses)} operations miss it; timed again at {short(size)}:")
+                again = []
+                for endpoint, key in misses:
+                    op = result.ops[endpoint][key]
+                    first = [r.ops[endpoint][key].ms for r in results]
+                    if not verdict(first[:-1])[1]:  # missed at a smaller size, now gone
+                        again.append((endpoint, key))
+                        print(f"  {LISTS[endpoint]}: {key[0]}, {key[1]}: missed below {size:,}")
+                        continue
+                    ms, runs = result.browser.median_ms(op.url, args.runs * 3)
+                    _, held = verdict([*first[:-1], ms])
+                    if not held:
+                        again.append((endpoint, key))
+                    print(
+                        f"  {LISTS[endpoint]}: {key[0]}, {key[1]}: {op.ms:.1f} ms, then "
+                        f"{ms:.1f} ms (median of {runs}): {'met' if held else 'MISSED again'}"
+                    )
+                misses = again
+                print(f"missed twice: {len(misses)}")
             if args.explain:  # on the largest size's database, still up
                 for endpoint, key in misses:
                     path = result.ops[endpoint][key].url

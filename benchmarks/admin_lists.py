@@ -31,7 +31,8 @@ moved to the middle of the table (of a common value's rows, for a filter or the 
 It prints, per list, a Markdown table (operation, value, milliseconds at each size, the ratio
 of each size to the smallest, the goal), the values used, and, with --explain, PostgreSQL's
 plan (EXPLAIN ANALYZE, BUFFERS) of the slowest statement behind each operation that misses the
-goal, captured from the SQL the view runs for that URL in-process at the largest size.
+goal, or meets it only by staying under 50 ms, captured from the SQL the view runs for that URL
+in-process at the largest size.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ PAGER_LINK = re.compile(
 )
 NEXT_TEXTS = ("&gt;", "Older", "&raquo;", "Next")
 SLOW_MS = 3000.0
+GROWING: list[tuple[str, tuple[str, str]]] = []  # met only by being under 50 ms
 NO_MATCH = "zq"  # no seeded text starts with or contains it; short enough for String(10)
 
 
@@ -691,10 +693,14 @@ def print_tables(results: list[SizeResult], runs: int) -> list[tuple[str, tuple[
             if any(op is None for op in ops):
                 cells += [""] * (len(results) - 1) + ["only at some sizes"]
             else:
-                ratios, held = verdict([op.ms for op in ops])
+                times = [op.ms for op in ops]
+                ratios, held = verdict(times)
+                steep = any(t > GOAL_RATIO * times[0] for t in times[1:])
                 if not held:
                     misses.append((endpoint, key))
-                cells += [*ratios, "yes" if held else "**NO**"]
+                elif steep:  # met by the 50 ms clause alone: watch it as tables grow
+                    GROWING.append((endpoint, key))
+                cells += [*ratios, "**NO**" if not held else "yes, < 50 ms" if steep else "yes"]
             print(f"| {key[0]} | {key[1]} | {' | '.join(cells)} |")
         print("\nvalues (" + " / ".join(f"{r.images:,}" for r in results) + " images):")
         seen = set()
@@ -759,8 +765,12 @@ def main() -> None:
                     )
                 misses = again
                 print(f"missed twice: {len(misses)}")
-            if args.explain:  # on the largest size's database, still up
-                for endpoint, key in misses:
+            if GROWING:
+                print(f"over {GOAL_RATIO}x the smallest size, yet under {GOAL_MS:.0f} ms:")
+                for endpoint, (name, kind) in GROWING:
+                    print(f"  {LISTS[endpoint]}: {name}, {kind}")
+            if args.explain:  # on the largest size's database, still up; misses, then growth
+                for endpoint, key in [*misses, *GROWING]:
                     path = result.ops[endpoint][key].url
                     print(f"\nplan at {size:,} images: {LISTS[endpoint]}, {key[0]}, {key[1]}")
                     print(f"  GET {path}")

@@ -64,6 +64,10 @@ SESSIONS = "tests/admin/test_sessions.py::"
 ATTACKS = "tests/admin/test_login_attacks.py::"
 ACCESS = "tests/admin/test_access.py::"
 PAGES = "tests/admin/test_model_pages.py::"
+BIG = "tests/admin/test_big_lists.py::"
+INDEXED = "tests/admin/test_list_indexes.py::test_each_list_operation_reads_an_index"
+REVISIONS = "tests/migrations/test_new_revisions.py::"
+EXPORTS = "tests/admin/test_exports.py::"
 LISTS = ("image", "activitylog", "jobchunk")
 
 MUTATIONS: list[Mutation] = [
@@ -112,7 +116,7 @@ MUTATIONS: list[Mutation] = [
     Mutation(
         "retry-every-error",
         "pixcrawler/migrator/guard.py",
-        "if _is_lock_timeout(exc) and attempt <= self.limits.lock_retries:",
+        "if is_lock_timeout(exc) and attempt <= self.limits.lock_retries:",
         "if attempt <= self.limits.lock_retries:",
         "only lock timeouts are retried; any other error fails at once",
         (TIMEOUTS + "test_a_failing_migration_rolls_back_alone_and_names_the_statement" + SQ,),
@@ -184,7 +188,7 @@ MUTATIONS: list[Mutation] = [
     Mutation(
         "keyset-cursor-ignored",
         "pixcrawler/admin/base.py",
-        "query = query.filter(getattr(self.model, self.keyset_column) < after)",
+        "query = query.filter(self.after_row(after))",
         "query = query",
         "the Older link carries the last id seen (?after=): keyset pages",
         tuple(PAGES + f"test_big_lists_are_paged_by_keyset[sqlite-{v}]" for v in LISTS),
@@ -221,6 +225,84 @@ MUTATIONS: list[Mutation] = [
             PAGES + "test_big_lists_cost_the_same_queries_for_any_size[sqlite-jobchunk]",
             PAGES + "test_big_lists_are_paged_by_keyset[sqlite-jobchunk]",
         ),
+    ),
+    Mutation(
+        "lists-offset-pages",
+        "pixcrawler/admin/base.py",
+        "        return query.limit(page_size)",
+        "        return query.limit(page_size).offset((page or 0) * page_size)",
+        "the big lists never skip rows by OFFSET (a page number is ignored)",
+        (BIG + "test_id_ascending_pages_by_keyset_too" + SQ,),
+    ),
+    Mutation(
+        "search-by-substring",
+        "pixcrawler/admin/base.py",
+        '+ "%"',
+        '+ "%" if False else "%" + term + "%"',
+        "the file name search is a prefix: cat finds Cat_01.jpg, not a-cat.jpg",
+        (BIG + "test_file_name_search_is_a_prefix_in_name_order_page_after_page" + SQ,),
+    ),
+    Mutation(
+        "search-wildcards-live",
+        "pixcrawler/admin/base.py",
+        "term = search.strip().lower()",
+        'term = search.strip().lower(); term = term.replace("%", "").replace("_", "")',
+        "% and _ in a search are plain characters",
+        (BIG + "test_file_name_search_is_a_prefix_in_name_order_page_after_page" + SQ,),
+    ),
+    Mutation(
+        "search-in-id-order",
+        "pixcrawler/admin/base.py",
+        "return [key, self.model.id], False",
+        "return [self.model.id], True",
+        "a file name search lists its matches in file name order, one index range a page",
+        (
+            BIG + "test_file_name_search_is_a_prefix_in_name_order_page_after_page" + SQ,
+            INDEXED + "[image-search={s.old_prefix}-True]",
+        ),
+    ),
+    Mutation(
+        "search-key-not-the-index",
+        "pixcrawler/models/image.py",
+        'return sa.func.lower(Image.filename.collate("C"))',
+        "return sa.func.lower(Image.filename)",
+        'the file name search reads its index on PostgreSQL (lower(filename COLLATE "C"), id)',
+        (INDEXED + "[image-search=zzz-none-False]",),
+    ),
+    Mutation(
+        "filter-contains",
+        "pixcrawler/admin/images.py",
+        "import BooleanEqualFilter, FilterEqual, IntEqualFilter",
+        "import BooleanEqualFilter, IntEqualFilter, FilterLike as FilterEqual",
+        "filters are equalities only, each served by an index",
+        (
+            BIG + "test_the_filters_offer_only_equalities" + SQ,
+            INDEXED + "[image-flt0_2=tiff-False]",
+        ),
+    ),
+    Mutation(
+        "user-filter-by-join",
+        "pixcrawler/admin/activity.py",
+        'UserEmailFilter(ActivityLog.user_id, "User email"),',
+        'FilterEqual("user.email", "User email"),',
+        "the activity log's user filter is a range of (user_id, id), not a join that sorts",
+        (INDEXED + "[activitylog-flt0_0={s.old_email}-False]",),
+    ),
+    Mutation(
+        "index-006-without-id",
+        "migrations/versions/006_add_indexes_for_the_admin_lists.py",
+        "('ix_images_crawl_job_id_id', 'images', ['crawl_job_id', 'id'], None),",
+        "('ix_images_crawl_job_id_id', 'images', ['crawl_job_id'], None),",
+        "the job filter's page is one range of (crawl_job_id, id)",
+        (INDEXED + "[image-flt0_0={s.old_job}-True]",),
+    ),
+    Mutation(
+        "index-006-interrupted-left",
+        "migrations/versions/006_add_indexes_for_the_admin_lists.py",
+        "to_regclass('{name}') AND NOT indisvalid\"):",
+        "to_regclass('{name}') AND false\"):",
+        "a rerun of 006 after an interrupted build finishes the job",
+        (REVISIONS + "test_006_rerun_after_an_interrupted_build_finishes_the_job" + PG,),
     ),
     # --- lockout and login cost -----------------------------------------------------------
     Mutation(
@@ -474,6 +556,30 @@ MUTATIONS: list[Mutation] = [
         "return super().get_export_value(model, name)",
         "exports never hand a spreadsheet a formula (OWASP's CSV injection advice)",
         (PAGES + "test_exports_never_hand_a_spreadsheet_a_formula" + SQ,),
+    ),
+    Mutation(
+        "export-capped",
+        "pixcrawler/admin/exports.py",
+        "page_size=0,",
+        "page_size=10_000,",
+        "an export holds every row of the list, past Flask-Admin's old 10,000-row cap",
+        (EXPORTS + "test_an_export_holds_every_row_past_the_old_cap[sqlite-csv]",),
+    ),
+    Mutation(
+        "export-cut-by-after",
+        "pixcrawler/admin/base.py",
+        "if not page_size:",
+        "if not page_size and self.keyset_after() is None:",
+        "a keyset page's ?after= does not cut the export",
+        (EXPORTS + "test_a_keyset_page_s_after_does_not_cut_the_export[sqlite-image]",),
+    ),
+    Mutation(
+        "export-not-streamed",
+        "pixcrawler/admin/exports.py",
+        "return query.yield_per(self.export_batch_size)",
+        "return query",
+        "PostgreSQL hands the export its rows from a server-side cursor, a batch at a time",
+        (EXPORTS + "test_on_postgresql_the_rows_come_from_a_server_side_cursor" + PG,),
     ),
     # --- typed settings -------------------------------------------------------------------
     Mutation(

@@ -17,6 +17,7 @@ from flask_login import current_user
 from werkzeug.exceptions import InternalServerError
 
 from pixcrawler.admin.auth import is_admin, refuse
+from pixcrawler.admin.exports import StreamedExports
 from pixcrawler.database.errors import first_line
 from pixcrawler.extensions import db
 from pixcrawler.migrator.state import MigrationState, migration_state
@@ -111,13 +112,13 @@ def spreadsheet_safe(value: Any) -> Any:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-class SecureModelView(AdminOnly, ModelView):
-    """Base of every model page: details, search, CSV and JSON export, pages of 20 rows."""
+class SecureModelView(AdminOnly, StreamedExports, ModelView):
+    """Base of every model page: details, search, CSV and JSON exports of every matching row
+    (streamed), pages of 20 rows."""
 
     can_view_details = True
     can_export = True
-    export_types = ("csv", "json")  # JSON through tablib (flask-admin[export])
-    export_max_rows = 10_000
+    export_types = ("csv", "json")  # both streamed (exports.py), in tablib's JSON shape
     page_size = 20
     can_set_page_size = True
     page_size_options = (20, 50, 100)
@@ -147,43 +148,94 @@ class ReadOnlyModelView(SecureModelView):
 
 
 class KeysetPaging:
-    """List pages for tables with millions of rows: no COUNT(*), keyset pages in the default order.
+    """List pages for tables with millions of rows: no COUNT(*), no OFFSET, every page one range
+    of one index, however deep the reader goes and whatever it filters or searches.
 
-    Put it before the ModelView base. The default order is the primary key, newest first. Its
-    "older" link carries the last id seen (`?after=`), so every page is an index range scan
-    however deep the reader goes; other orders fall back to Flask-Admin's numbered pages (OFFSET).
+    Put it before the ModelView base. Rows come in the order of a key: the id, newest first (or
+    oldest first when the id column is sorted ascending, the only other order offered); while a
+    view's prefix search is on (`search_key`), the searched text, then the id. The pager's next
+    link carries the id of the last row shown (`?after=`), and the next page starts after that
+    row's key. The filters each view offers are equalities on columns whose index ends with the
+    id (revision 006), so a filtered page is a range too.
     """
 
     simple_list_pager = True  # no total: counting millions of rows on every page is the cost
     list_template = "admin/keyset_list.html"
-    keyset_column = "id"
-    # Filtering a huge table by a free-text search scans it; searching is still allowed, but
-    # only on columns listed by each view.
+    column_sortable_list: tuple[str, ...] = ("id",)
+    column_default_sort = ("id", True)
+
+    def search_key(self) -> sa.ColumnElement[str] | None:
+        """The expression a prefix search compares, whose index lists the matches in order; None
+        for a view that searches otherwise."""
+        return None
+
+    def keyset_order(self) -> tuple[list[sa.ColumnElement[Any]], bool]:
+        """The key of the rows' order on this request, and whether it descends."""
+        args = self._get_list_extra_args()  # type: ignore[attr-defined]
+        key = self.search_key() if args.search else None
+        if key is not None:
+            return [key, self.model.id], False  # type: ignore[attr-defined]
+        descending = args.sort is None or bool(args.sort_desc)  # the id is the only sort offered
+        return [self.model.id], descending  # type: ignore[attr-defined]
 
     def keyset_after(self) -> int | None:
-        """The cursor of a keyset page: only in the default order, only a valid integer."""
-        if request.args.get("sort") is not None:
-            return None
+        """The id of the row the page starts after: only a valid integer."""
         return request.args.get("after", type=int)
 
-    def get_query(self):
-        query = super().get_query()  # type: ignore[misc]
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """A prefix, case-insensitive: `lower(text) LIKE 'term%'`, a range of the key's index."""
+        key = self.search_key()
+        if key is None:
+            return super()._apply_search(query, count_query, joins, count_joins, search)  # type: ignore[misc]
+        term = search.strip().lower()
+        pattern = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return query.filter(key.like(pattern, escape="\\")), count_query, joins, count_joins
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        columns, descending = self.keyset_order()
+        return query.order_by(*(c.desc() if descending else c.asc() for c in columns)), joins
+
+    def _apply_pagination(self, query, page, page_size):
+        """A page of the list starts after `?after=`'s row and is never skipped to by OFFSET; an
+        export (page size 0) gets every row."""
+        if page_size is None:
+            page_size = self.page_size  # type: ignore[attr-defined]
+        if not page_size:
+            return query
         after = self.keyset_after()
         if after is not None:
-            query = query.filter(getattr(self.model, self.keyset_column) < after)
-        return query
+            query = query.filter(self.after_row(after))
+        return query.limit(page_size)
 
-    def keyset_urls(self, data: list[Any], page_size: int) -> dict[str, str | None]:
-        """Links for the keyset pager: back to the newest rows, and on to older ones."""
-        view_args = self._get_list_extra_args()
+    def after_row(self, after: int) -> sa.ColumnElement[bool]:
+        """Rows past the given one in the key's order (all rows if it has gone since)."""
+        columns, descending = self.keyset_order()
+        if len(columns) == 1:
+            return columns[0] < after if descending else columns[0] > after
+        values = db.session.execute(
+            sa.select(*columns).where(self.model.id == after)  # type: ignore[attr-defined]
+        ).first()
+        if values is None:
+            return sa.true()
+        key, seen = sa.tuple_(*columns), sa.tuple_(*values)
+        return key < seen if descending else key > seen
+
+    def keyset_urls(self, data: list[Any], page_size: int) -> dict[str, Any]:
+        """The pager's links (back to the first page, on to the next) and their words."""
+        view_args = self._get_list_extra_args()  # type: ignore[attr-defined]
         extra = {k: v for k, v in view_args.extra_args.items() if k != "after"}
-        newest = self._get_list_url(view_args.clone(page=None, extra_args=extra))
-        older = None
+        first = self._get_list_url(view_args.clone(page=None, extra_args=extra))  # type: ignore[attr-defined]
+        following = None
         if data and len(data) >= page_size:
-            last = getattr(data[-1], self.keyset_column)
-            older_args = view_args.clone(page=None, extra_args={**extra, "after": last})
-            older = self._get_list_url(older_args)
-        return {"newest": newest, "older": older, "paged": self.keyset_after() is not None}
+            args = view_args.clone(page=None, extra_args={**extra, "after": data[-1].id})
+            following = self._get_list_url(args)  # type: ignore[attr-defined]
+        columns, descending = self.keyset_order()
+        if len(columns) > 1:
+            words = ("First", "Next")
+        else:
+            words = ("Newest", "Older") if descending else ("Oldest", "Newer")
+        paged = self.keyset_after() is not None
+        return {"first": first, "next": following, "paged": paged, "words": words}
 
 
 class LargeTableView(KeysetPaging, ReadOnlyModelView):

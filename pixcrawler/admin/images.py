@@ -1,10 +1,19 @@
-"""Images: the biggest table; read-only and keyset-paged, so a million rows stay fast."""
+"""Images: the biggest table; read-only and keyset-paged, so a million rows stay fast.
+
+Every way the list can be narrowed is served by an index (revision 006): the file name search
+is a prefix, listed in file name order; each filter is an equality on a column whose index ends
+with the id, or, for the flags, an index of the rare rows.
+"""
 
 from __future__ import annotations
 
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, IntEqualFilter
 from markupsafe import Markup, escape
 
 from pixcrawler.admin.base import LargeTableView
+from pixcrawler.extensions import db
+from pixcrawler.models import Image
+from pixcrawler.models.image import filename_key
 
 
 def crawl_job_label(view, context, model, name) -> Markup:
@@ -28,8 +37,17 @@ class ImageAdmin(LargeTableView):
     )
     column_labels = {"crawl_job": "Crawl job"}
     column_formatters = {"crawl_job": crawl_job_label}
-    # Only orders an index serves; anything else would sort the whole table for one page.
-    column_sortable_list = ("id",)
-    column_default_sort = ("id", True)
-    column_filters = ("crawl_job_id", "is_valid", "is_duplicate", "format", "hash")
+    column_filters = (
+        IntEqualFilter(Image.crawl_job_id, "Crawl job id"),
+        FilterEqual(Image.hash, "Hash"),
+        FilterEqual(Image.format, "Format"),
+        BooleanEqualFilter(Image.is_valid, "Valid"),
+        BooleanEqualFilter(Image.is_duplicate, "Duplicate"),
+    )
     column_searchable_list = ("filename",)
+
+    def search_key(self):
+        return filename_key(db.engine.dialect.name)
+
+    def search_placeholder(self) -> str:
+        return "File name starts with"

@@ -1,4 +1,12 @@
-"""Database errors reduced to the one line an operator reads."""
+"""Database errors reduced to the one line an operator reads, and the one kind that is retried
+or reported as "locked" rather than failed: PostgreSQL's lock timeout."""
+
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """A statement gave up waiting for a lock (`lock_timeout`), as PostgreSQL reports it."""
+    return getattr(getattr(error, "orig", None), "pgcode", None) == LOCK_NOT_AVAILABLE
 
 
 def first_line(error: BaseException) -> str:

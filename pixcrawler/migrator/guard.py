@@ -27,11 +27,10 @@ import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 
-from pixcrawler.database.errors import first_line
+from pixcrawler.database.errors import first_line, is_lock_timeout
 
 log = logging.getLogger("alembic.env")
 
-LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout
 STATEMENT_CHARS = 240  # of the failing statement, in the one-line error
 # The server notices a vanished client (kill -9) within this, and rolls back and unlocks.
 CLIENT_CHECK_INTERVAL = "1s"
@@ -171,7 +170,7 @@ class MigrationGuard:
                 blockers = watch.stop()
                 step = self.current_step
                 self._rollback()
-                if _is_lock_timeout(exc) and attempt <= self.limits.lock_retries:
+                if is_lock_timeout(exc) and attempt <= self.limits.lock_retries:
                     delay = self.limits.retry_delay * 2 ** (attempt - 1)
                     log.warning(
                         "%s waited %s s for a lock%s; retry %d of %d in %g s",
@@ -204,7 +203,7 @@ class MigrationGuard:
 
     def _failure(self, step: Any, exc: sa.exc.DBAPIError, attempts: int, blockers: str) -> str:
         what = describe_step(step)
-        if _is_lock_timeout(exc):
+        if is_lock_timeout(exc):
             reason = (
                 f"gave up after {attempts} attempts, each waiting "
                 f"{self.limits.lock_timeout:g} s (MIGRATION_LOCK_TIMEOUT) for a lock"
@@ -295,10 +294,6 @@ def describe_step(step: Any) -> str:
     doc = (script.doc or "").strip().splitlines()
     title = f"migration {script.revision}" + (f" ({doc[0]})" if doc else "")
     return title if step.is_upgrade else f"downgrade of {title}"
-
-
-def _is_lock_timeout(exc: sa.exc.DBAPIError) -> bool:
-    return getattr(exc.orig, "pgcode", None) == LOCK_NOT_AVAILABLE
 
 
 def one_line(text: str | None, limit: int = STATEMENT_CHARS) -> str:

@@ -9,6 +9,9 @@ revisions written without app imports (`render_item`) and numbered (`new_revisio
 
 from __future__ import annotations
 
+import re
+import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,9 +62,11 @@ def context_options(dialect_name: str) -> dict[str, Any]:
         transaction_per_migration=True,
         include_schemas=False,
         include_name=include_name,
+        include_object=partial(built_here, dialect_name),
         process_revision_directives=process_revision_directives,
         render_item=render_item,
     )
+    quiet_about_indexes_not_built_here(options["target_metadata"], dialect_name)
     if dialect_name == "sqlite":
         # Our SQLite connections really BEGIN (see database/sqlite.py), so DDL can roll back.
         options["transactional_ddl"] = True
@@ -73,6 +78,32 @@ def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> 
     if type_ == "schema":
         return name is None or name not in FOREIGN_SCHEMAS
     return True
+
+
+def built_here(
+    dialect_name: str, obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Leave a model index that is built only on another backend (`Index.ddl_if(dialect=...)`,
+    e.g. the file name search's, PostgreSQL only) out of this backend's comparisons: it is not
+    missing there."""
+    ddl_if = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
+    if ddl_if is None or ddl_if.dialect is None:
+        return True
+    allowed = (ddl_if.dialect,) if isinstance(ddl_if.dialect, str) else tuple(ddl_if.dialect)
+    return dialect_name in allowed
+
+
+def quiet_about_indexes_not_built_here(metadata: sa.MetaData, dialect_name: str) -> None:
+    """Alembic warns, before `built_here` can leave it out, that SQLite cannot compare an
+    expression index; for an index never built on this backend that is noise, not news."""
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            if not built_here(dialect_name, index, index.name, "index", False, None):
+                warnings.filterwarnings(
+                    "ignore",
+                    message=f"autogenerate skipping .* index '{re.escape(str(index.name))}'",
+                    category=UserWarning,
+                )
 
 
 def render_item(type_: str, obj: Any, autogen_context) -> str | Literal[False]:

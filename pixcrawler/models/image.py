@@ -14,12 +14,27 @@ if TYPE_CHECKING:
     from pixcrawler.models import CrawlJob
 
 
+INVALID = sa.text("NOT is_valid")
+DUPLICATE = sa.text("is_duplicate")
+
+
 class Image(Base):
     __tablename__ = "images"
+    # The admin lists images newest first (ORDER BY id DESC), filtered by one column at a time.
+    # Each index below ends with the id, or holds only the rare rows, so a filtered page of any
+    # depth is one range of one index, at any table size (006). The file name search has its
+    # own index after the class.
     __table_args__ = (
-        # Duplicate detection looks up a hash within one job (built CONCURRENTLY by 004). It
-        # leads with crawl_job_id, so it also serves the foreign key: no index on that alone.
-        sa.Index(None, "crawl_job_id", "hash"),
+        # The job filter; leads with crawl_job_id, so it serves the foreign key's cascades too.
+        sa.Index(None, "crawl_job_id", "id"),
+        # Duplicate detection looks a hash up across jobs, or within one (a row or two a hash).
+        sa.Index(None, "hash", "id"),
+        sa.Index(None, "format", "id"),
+        # The rare side of each flag; the common side is most of the primary key's order.
+        # (006 makes them partial on SQLite too; a `sqlite_where` here would load SQLite's
+        # dialect in every PostgreSQL process, and Alembic compares no index condition.)
+        sa.Index("ix_images_invalid", "id", postgresql_where=INVALID),
+        sa.Index("ix_images_duplicate", "id", postgresql_where=DUPLICATE),
     )
 
     id: Mapped[int] = mapped_column(id_bigint, primary_key=True)
@@ -45,3 +60,23 @@ class Image(Base):
 
     def __str__(self) -> str:
         return self.filename
+
+
+def filename_key(dialect_name: str) -> sa.ColumnElement[str]:
+    """What the admin's file name search compares and orders by: the name in lower case.
+
+    On PostgreSQL, in the "C" collation, which compares bytes: that is what lets a LIKE
+    'prefix%' range over a btree whatever the database's own collation, and the index below
+    holds exactly this expression (so lower() folds ASCII letters only). SQLite has no such
+    collation, nor this index: a search there reads the table.
+    """
+    if dialect_name == "postgresql":
+        return sa.func.lower(Image.filename.collate("C"))
+    return sa.func.lower(Image.filename)
+
+
+# The search lists its matches in the order of this index, so any page of any search is one
+# range of it (006).
+sa.Index("ix_images_filename_prefix", filename_key("postgresql"), Image.id).ddl_if(
+    dialect="postgresql"
+)

@@ -1,8 +1,8 @@
 """Job chunks: the units of work a crawl job is split into, handed to distributed workers.
 
 Workers take the next chunk by priority then age, so `(priority, created_at)` is indexed for
-that queue; `status` and `task_id` are indexed for the dashboards and for finding a chunk from
-its Celery task.
+that queue; `task_id` is indexed for finding a chunk from its Celery task, and `(status, id)`
+for the dashboards and the admin's status filter, newest first (006).
 """
 
 from __future__ import annotations
@@ -39,13 +39,14 @@ class JobChunk(TimestampMixin, Base):
         # Leads with job_id, so it also serves the foreign key's cascades.
         sa.UniqueConstraint("job_id", "chunk_index"),
         sa.Index(None, "priority", "created_at"),
+        sa.Index(None, "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(sa.ForeignKey("crawl_jobs.id", ondelete="CASCADE"))
     chunk_index: Mapped[int]
     status: Mapped[str] = mapped_column(
-        sa.String(20), default=ChunkStatus.PENDING, server_default=ChunkStatus.PENDING, index=True
+        sa.String(20), default=ChunkStatus.PENDING, server_default=ChunkStatus.PENDING
     )
     priority: Mapped[int] = mapped_column(
         default=DEFAULT_PRIORITY, server_default=str(DEFAULT_PRIORITY)

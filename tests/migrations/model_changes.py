@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from pixcrawler.database import NAMING_CONVENTION
 from pixcrawler.database.constraints import one_of
@@ -18,8 +19,16 @@ from pixcrawler.models import JobStatus
 def copy_of_models() -> sa.MetaData:
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     for table in db.metadata.sorted_tables:
-        table.to_metadata(metadata)
+        copy = table.to_metadata(metadata)
+        keep_backends(table.indexes, copy.indexes)
     return metadata
+
+
+def keep_backends(originals, copies) -> None:
+    """to_metadata() forgets an index's `ddl_if` (the backends it is built on): give it back."""
+    by_name = {index.name: index for index in originals}
+    for index in copies:
+        index._ddl_if = by_name[index.name]._ddl_if
 
 
 def check_named(table: sa.Table, name: str) -> sa.CheckConstraint:
@@ -71,11 +80,31 @@ def rebuild(
                     onupdate=fk.onupdate,
                 )
             )
+    table = sa.Table(new_name or name, metadata, *edited, *items)
     for index in old.indexes:
         names = [c.name for c in index.columns]
         if not getattr(index, "_column_flag", False) and set(names) <= kept:
-            items.append(sa.Index(None if new_name else index.name, *names, unique=index.unique))
-    return sa.Table(new_name or name, metadata, *edited, *items)
+            # Expressions, partial conditions and backends as they were, on the new columns.
+            expressions = [on_table(expression, old, table) for expression in index.expressions]
+            copy = sa.Index(
+                None if new_name else index.name,
+                *expressions,
+                unique=index.unique,
+                **index.kwargs,
+            )
+            copy._ddl_if = index._ddl_if
+    return table
+
+
+def on_table(expression, old: sa.Table, new: sa.Table):
+    """The expression with the old table's columns swapped for the new table's."""
+
+    def swap(element):
+        if isinstance(element, sa.Column) and element.table is old:
+            return new.c[element.name]
+        return None
+
+    return replacement_traverse(expression, {}, swap)
 
 
 def column(table: sa.Table, column_name: str, **changes) -> sa.Column:

@@ -118,14 +118,30 @@ def test_a_runner_says_once_whom_it_waits_for_then_gives_up_cleanly(database_url
 def test_a_waiting_runner_goes_on_when_the_lock_is_freed(database_url, server):
     holder = hold_postgres_lock(server, "deploy-7")
     runner = start_flask("db", "upgrade", database_url=database_url)
+    lines: list[str] = []
+    said_it_waits = threading.Event()
+
+    def read_stderr():
+        for line in runner.stderr:
+            lines.append(line)
+            if "waiting for another migration run to finish" in line:
+                said_it_waits.set()
+
+    reader = threading.Thread(target=read_stderr)
+    reader.start()
     try:
-        wait_until(lambda: migration_sessions(holder), timeout=60)
+        # Freed only once the runner found it taken: a fixed pause after its session appeared
+        # was not enough on a loaded machine (it could still be starting when the lock went).
+        assert said_it_waits.wait(timeout=60), "".join(lines)
         time.sleep(0.5)  # well into its wait
     finally:
         release(holder)
-    _, stderr = runner.communicate(timeout=120)
+    runner.wait(timeout=120)
+    reader.join(timeout=10)
+    runner.stdout.close()
+    runner.stderr.close()
+    stderr = "".join(lines)
     assert runner.returncode == 0, stderr
-    assert "waiting for another migration run to finish" in stderr
     assert revision_of(database_url) == {HEAD}
     with server.connect() as connection:
         assert migration_lock_holders(connection) == []  # released at the end of the run

@@ -14,7 +14,7 @@ from pixcrawler.migrator.impact.locks import Lock
 from tests.commands.cli_helpers import revision_ids
 from tests.test_readme import table_rows
 
-README_TABLE = "| Revision | `flask db impact` says (004 and 005 on a database with data) |"
+README_TABLE = "| Revision | `flask db impact` says (004 to 006 on a database with data) |"
 
 
 def readme_verdicts() -> dict[str, str]:

@@ -1,6 +1,6 @@
-"""Revisions 003 (job_chunks), 004 (profiles.tier, images(crawl_job_id, hash)) and 005
-(admin_sessions): up, down and up again on both backends, and on PostgreSQL proof that 004
-never stops writers."""
+"""Revisions 003 (job_chunks), 004 (profiles.tier, images(crawl_job_id, hash)), 005
+(admin_sessions) and 006 (the admin lists' indexes): up, down and up again on both backends,
+and on PostgreSQL proof that 004 never stops writers and that 006 finishes an interrupted run."""
 
 from __future__ import annotations
 
@@ -259,5 +259,91 @@ def test_005_admin_sessions_up_down_up(app):
         with db.engine.connect() as connection:
             admin = connection.execute(add_admin).scalar_one()
         check_005(db.engine, admin)
+
+
+INDEXES_006 = {
+    "images": {
+        "ix_images_crawl_job_id_id",
+        "ix_images_hash_id",
+        "ix_images_format_id",
+        "ix_images_invalid",
+        "ix_images_duplicate",
+    },
+    "activity_logs": {
+        "ix_activity_logs_user_id_id",
+        "ix_activity_logs_action_id",
+        "ix_activity_logs_resource_type_id",
+    },
+    "job_chunks": {"ix_job_chunks_status_id"},
+}
+REPLACED_BY_006 = {
+    "images": {"ix_images_crawl_job_id_hash"},
+    "activity_logs": {"ix_activity_logs_user_id"},
+    "job_chunks": {"ix_job_chunks_status"},
+}
+
+
+def check_006(engine: sa.Engine, applied: bool) -> None:
+    """006's indexes, or the ones they replace, and never both; valid on PostgreSQL."""
+    postgresql = engine.dialect.name == "postgresql"
+    for table in INDEXES_006:
+        names = index_names(table)
+        new, old = INDEXES_006[table], REPLACED_BY_006[table]
+        if table == "images" and postgresql:
+            new = new | {"ix_images_filename_prefix"}
+        assert new <= names if applied else not new & names, table
+        assert not old & names if applied else old <= names, table
+    if postgresql:
+        with engine.connect() as connection:
+            invalid = connection.execute(
+                sa.text("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
+            )
+            assert invalid.scalar() == 0
+
+
+def test_006_admin_list_indexes_up_down_up(app):
+    with app.app_context():
+        upgrade(revision="006")
+        check_006(db.engine, applied=True)
         with db.engine.connect() as connection:
             assert schema_drift(connection) == []  # `flask db check` is clean at head
+        downgrade(revision="005")
+        check_006(db.engine, applied=False)
+        upgrade(revision="006")
+        check_006(db.engine, applied=True)
+
+
+def test_006_postgresql_sql_builds_and_drops_concurrently(app):
+    with app.app_context():
+        up = revision_sql("006", dialect="postgresql")
+        down = revision_sql("006", backwards=True, dialect="postgresql")
+    for name in set().union(*INDEXES_006.values()) | {"ix_images_filename_prefix"}:
+        assert f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} " in up
+        assert f"DROP INDEX CONCURRENTLY IF EXISTS {name};" in down
+    for name in set().union(*REPLACED_BY_006.values()):
+        assert f"DROP INDEX CONCURRENTLY IF EXISTS {name};" in up
+        assert f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} " in down
+    # Each replacement is built before the index it replaces is dropped, and back again.
+    assert up.index("ix_images_hash_id ") < up.index(
+        "DROP INDEX CONCURRENTLY IF EXISTS ix_images_crawl_job_id_hash"
+    )
+    assert down.index("ix_images_crawl_job_id_hash ") < down.index(
+        "DROP INDEX CONCURRENTLY IF EXISTS ix_images_hash_id"
+    )
+    assert 'lower(filename COLLATE "C"), id' in up
+
+
+@pytest.mark.only_backend("postgresql")
+def test_006_rerun_after_an_interrupted_build_finishes_the_job(app):
+    """A build killed half-way leaves an INVALID index; the rerun drops and builds it again."""
+    with app.app_context():
+        upgrade(revision="005")
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("CREATE INDEX ix_images_format_id ON images (format, id)")
+            # What an interrupted CREATE INDEX CONCURRENTLY leaves behind.
+            connection.exec_driver_sql(
+                "UPDATE pg_index SET indisvalid = false "
+                "WHERE indexrelid = 'ix_images_format_id'::regclass"
+            )
+        upgrade(revision="006")
+        check_006(db.engine, applied=True)

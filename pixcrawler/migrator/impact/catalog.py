@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from pglast.parser import ParseError
 
+from pixcrawler.database.errors import is_lock_timeout
 from pixcrawler.migrator.impact.column_rules import ColumnType
 from pixcrawler.migrator.impact.schema import Constraint, Schema, Table, is_not_null_check
 from pixcrawler.migrator.impact.syntax import parse_one, quoted
 
 LOCK_TIMEOUT_MS = 1000
-LOCK_NOT_AVAILABLE = "55P03"
 
 # Zones whose offset is zero at every date: PostgreSQL 12+ then changes timestamp to
 # timestamptz (and back) in the catalog only.
@@ -69,7 +69,7 @@ def read_schema(connection) -> Schema:
         try:
             sizes = connection.exec_driver_sql(TABLES).all()
         except Exception as exc:
-            if getattr(getattr(exc, "orig", None), "pgcode", None) == LOCK_NOT_AVAILABLE:
+            if is_lock_timeout(exc):
                 raise CatalogLocked(str(exc)) from None
             raise
         for name, reltuples, relpages, total, heap, pages in sizes:

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from pglast import ast
 from pglast.enums import BoolExprType
 
+from pixcrawler.database.errors import LOCK_NOT_AVAILABLE
 from pixcrawler.migrator.impact.schema import Table
 from pixcrawler.migrator.impact.syntax import deparse, parse_one, quoted, relation_name, walk
 from pixcrawler.migrator.impact.throughput import Throughput
@@ -44,7 +45,6 @@ REPEATS = 4  # of each short timing; the quickest counts (the others waited for 
 PROBE_TABLE = "pixcrawler_impact_probe"
 
 INSUFFICIENT_PRIVILEGE = "42501"
-LOCK_NOT_AVAILABLE = "55P03"
 QUERY_CANCELED = "57014"
 
 

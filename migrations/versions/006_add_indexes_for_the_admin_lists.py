@@ -11,7 +11,9 @@ of its own index (`lower(filename COLLATE "C"), id`), so its pages are ranges to
 Where a new index leads with the column of an old one, it replaces it (one index less to keep
 up on every insert): images' `(crawl_job_id, hash)` gives way to `(crawl_job_id, id)` (the job
 filter and the foreign key) and `(hash, id)` (duplicate lookups across jobs, and within one);
-activity logs' `user_id` and job chunks' `status` gain the id.
+activity logs' `user_id` and job chunks' `status` gain the id. Job chunks' unique
+`(job_id, chunk_index)` stays (it is the rule, and it serves the foreign key); the job filter
+gets `(job_id, id)` beside it.
 
 All of it runs as 004 does: on PostgreSQL, CREATE INDEX CONCURRENTLY in an autocommit block
 (writers go on; an index that an interrupted run left INVALID is dropped and built again, so a
@@ -47,6 +49,7 @@ NEW = [
     ('ix_activity_logs_action_id', 'activity_logs', ['action', 'id'], None),
     ('ix_activity_logs_resource_type_id', 'activity_logs', ['resource_type', 'id'], None),
     ('ix_job_chunks_status_id', 'job_chunks', ['status', 'id'], None),
+    ('ix_job_chunks_job_id_id', 'job_chunks', ['job_id', 'id'], None),
 ]
 # PostgreSQL only: the "C" collation lets LIKE 'prefix%' range over a btree.
 FILENAME_PREFIX = ('ix_images_filename_prefix', 'images', [sa.text('lower(filename COLLATE "C")'), 'id'], None)

@@ -2,7 +2,7 @@
 
 Workers take the next chunk by priority then age, so `(priority, created_at)` is indexed for
 that queue; `task_id` is indexed for finding a chunk from its Celery task, and `(status, id)`
-for the dashboards and the admin's status filter, newest first (006).
+and `(job_id, id)` for the dashboards and the admin's filters, newest first (006).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class JobChunk(TimestampMixin, Base):
         sa.UniqueConstraint("job_id", "chunk_index"),
         sa.Index(None, "priority", "created_at"),
         sa.Index(None, "status", "id"),
+        sa.Index(None, "job_id", "id"),  # the admin's job filter, newest first (006)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -53,6 +53,7 @@ class Sample:
     email: str
     old_email: str
     task: str
+    old_chunk_job: int
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +133,7 @@ def read_sample() -> Sample:
         email=one("SELECT email FROM profiles ORDER BY email LIMIT 1").email,
         old_email="early@example.com",
         task=one("SELECT task_id FROM job_chunks WHERE task_id IS NOT NULL LIMIT 1").task_id,
+        old_chunk_job=one("SELECT job_id FROM job_chunks ORDER BY id LIMIT 1").job_id,
     )
 
 
@@ -174,6 +176,7 @@ OPERATIONS = [
     ("jobchunk", "search=no-such-task", False),
     ("jobchunk", "flt0_0=failed", True),
     ("jobchunk", "flt0_0=processing", True),
+    ("jobchunk", "flt0_1={s.old_chunk_job}", True),
     ("jobchunk", "flt0_1=999999", False),
 ]
 

@@ -274,7 +274,7 @@ INDEXES_006 = {
         "ix_activity_logs_action_id",
         "ix_activity_logs_resource_type_id",
     },
-    "job_chunks": {"ix_job_chunks_status_id"},
+    "job_chunks": {"ix_job_chunks_status_id", "ix_job_chunks_job_id_id"},
 }
 REPLACED_BY_006 = {
     "images": {"ix_images_crawl_job_id_hash"},

@@ -281,11 +281,12 @@ MUTATIONS: list[Mutation] = [
         ),
     ),
     Mutation(
-        "user-filter-by-join",
+        "user-filter-by-subquery",
         "pixcrawler/admin/activity.py",
-        'UserEmailFilter(ActivityLog.user_id, "User email"),',
-        'FilterEqual("user.email", "User email"),',
-        "the activity log's user filter is a range of (user_id, id), not a join that sorts",
+        "return query.filter(ActivityLog.user_id == user_id if user_id else sa.false())",
+        "return query.filter(ActivityLog.user_id == sa.select(Profile.id)"
+        ".where(Profile.email == value).scalar_subquery())",
+        "the activity log's user filter is a range of (user_id, id) for a known id",
         (INDEXED + "[activitylog-flt0_0={s.old_email}-False]",),
     ),
     Mutation(
@@ -295,6 +296,14 @@ MUTATIONS: list[Mutation] = [
         "('ix_images_crawl_job_id_id', 'images', ['crawl_job_id'], None),",
         "the job filter's page is one range of (crawl_job_id, id)",
         (INDEXED + "[image-flt0_0={s.old_job}-True]",),
+    ),
+    Mutation(
+        "index-006-chunk-job-without-id",
+        "migrations/versions/006_add_indexes_for_the_admin_lists.py",
+        "('ix_job_chunks_job_id_id', 'job_chunks', ['job_id', 'id'], None),",
+        "('ix_job_chunks_job_id_id', 'job_chunks', ['job_id'], None),",
+        "the job chunks' job filter is one range of (job_id, id), also for an old job",
+        (INDEXED + "[jobchunk-flt0_1={s.old_chunk_job}-True]",),
     ),
     Mutation(
         "index-006-interrupted-left",

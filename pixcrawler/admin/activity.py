@@ -16,8 +16,9 @@ from pixcrawler.models import ActivityLog, Profile
 
 class UserEmailFilter(BaseSQLAFilter):
     """The user by email, looked up first (one probe of the unique email index), so the page
-    is then a range of `(user_id, id)` for a known id. A join or a subquery would leave the
-    planner guessing, and it may then walk the whole log backwards for a user with few rows."""
+    is then a range of `(user_id, id)` for a known id. Through a subquery or a join the planner
+    has to guess how many rows the user has; with a subquery it walked the whole log backwards
+    for a user with few rows."""
 
     def apply(self, query, value, alias=None):
         user_id = db.session.scalar(sa.select(Profile.id).where(Profile.email == value))

@@ -189,7 +189,7 @@ def production_app(head_database_url):
         ("a" * 40, "security.E003"),
         ("password" * 5, "security.E003"),
         ("password" * 4 + "1", "security.E003"),
-        (secrets.token_urlsafe(48), None),
+        pytest.param(secrets.token_urlsafe(48), None, id="a-new-random-key"),
         (STRONG_KEY, None),
         (STRONG_KEY.encode(), None),
     ],

@@ -20,12 +20,8 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
-import os
 import re
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -36,6 +32,7 @@ import sqlalchemy as sa
 from harness import (
     DEFAULT_SERVER,
     REPO_ROOT,
+    flask_server,
     print_footer,
     print_header,
     run_flask,
@@ -64,34 +61,6 @@ def add_admin(url: str) -> int:
         count = db.session.execute(sa.text("SELECT count(*) FROM images")).scalar()
         db.engine.dispose()
     return count
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(url: str, port: int, log) -> subprocess.Popen:
-    """`flask run` as README starts it (threaded, no reloader), answering on /healthz."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
-    env.update({"DATABASE_URL": url, "PIXCRAWLER_ENV": "development"})
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flask", "run", "--port", str(port), "--no-reload"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    sys.exit("flask run did not answer /healthz within 60 s")
 
 
 def logged_in_opener(base: str) -> urllib.request.OpenerDirector:
@@ -187,16 +156,9 @@ def main() -> None:
         seeded = run_flask("seed", "--images", str(args.images), database_url=url)
         count = add_admin(url)
         print(f"  seeded {count:,} images in {seeded.seconds:.1f} s")
-        port = free_port()
-        with tempfile.TemporaryFile("w+") as log:
-            server = start_server(url, port, log)
-            try:
-                base = f"http://127.0.0.1:{port}"
-                opener = logged_in_opener(base)
-                results = {kind: download(opener, base, kind, server.pid) for kind in ROW_MARKS}
-            finally:
-                server.terminate()
-                server.wait(30)
+        with flask_server(url) as server:
+            opener = logged_in_opener(server.base)
+            results = {kind: download(opener, server.base, kind, server.pid) for kind in ROW_MARKS}
     print()
     print(
         "| export | rows | seconds | rows/s | first byte | sent | server RSS before | peak |"

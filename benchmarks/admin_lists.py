@@ -40,21 +40,17 @@ from __future__ import annotations
 import argparse
 import enum
 import html
-import os
 import re
 import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from http.cookiejar import CookieJar
@@ -63,7 +59,7 @@ from typing import Any
 import sqlalchemy as sa
 from harness import (
     DEFAULT_SERVER,
-    REPO_ROOT,
+    flask_server,
     print_footer,
     print_header,
     run_flask,
@@ -394,65 +390,6 @@ def operations(app, view) -> list[Operation]:
 # --- the server and its client ----------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def flask_server(database_url: str) -> Iterator[str]:
-    """A real `flask run` (no reloader, no debugger) on a free port; its base URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
-    env.update({"DATABASE_URL": database_url, "PIXCRAWLER_ENV": "development"})
-    command = [
-        sys.executable,
-        "-m",
-        "flask",
-        "run",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-reload",
-        "--no-debugger",
-    ]
-    with tempfile.TemporaryFile("w+") as log:
-        server = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches this script only, which stops the server
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if server.poll() is not None:
-                    log.seek(0)
-                    sys.exit(f"flask run exited with {server.returncode}:\n{log.read()}")
-                try:
-                    with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    sys.exit("flask run did not answer /healthz within 60 s")
-                time.sleep(0.1)
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
 class NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any) -> None:
         return None  # a redirect becomes an HTTPError the caller sees
@@ -639,7 +576,7 @@ def measure_size(server: str, images: int, runs: int, stack: ExitStack) -> tuple
             progress(f"{LISTS[endpoint]}: reading the view's operations and picking values")
             plan[endpoint] = operations(app, view)
             db.session.rollback()
-    base = stack.enter_context(flask_server(url))
+    base = stack.enter_context(flask_server(url)).base
     browser = result.browser = Browser(base)
     browser.log_in()
     for endpoint, ops in plan.items():

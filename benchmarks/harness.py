@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -211,3 +213,74 @@ def process_cpu_seconds(pid: int) -> float | None:
         return None
     fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+# --- a server over HTTP -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running `flask run`: where it answers, and its process (for its memory)."""
+
+    base: str
+    pid: int
+
+
+@contextmanager
+def flask_server(database_url: str) -> Iterator[Server]:
+    """A real `flask run` (no reloader, no debugger) on a free port, answering /healthz;
+    stopped afterwards, also on Ctrl-C."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
+    env.update({"DATABASE_URL": database_url, "PIXCRAWLER_ENV": "development"})
+    command = [
+        sys.executable,
+        "-m",
+        "flask",
+        "run",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-reload",
+        "--no-debugger",
+    ]
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches this script only, which stops the server
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if server.poll() is not None:
+                    log.seek(0)
+                    sys.exit(f"flask run exited with {server.returncode}:\n{log.read()}")
+                try:
+                    with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    sys.exit("flask run did not answer /healthz within 60 s")
+                time.sleep(0.1)
+            yield Server(base, server.pid)
+        finally:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()

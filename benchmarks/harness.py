@@ -134,10 +134,17 @@ class Run:
     backend_cpu_seconds: float | None = None
 
 
+def flask_env(database_url: str, env_name: str = "development") -> dict[str, str]:
+    """The environment of a `flask` process on `database_url`: this one's, without any FLASK_
+    or PIXCRAWLER_ setting of the shell that would change what is measured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
+    env.update({"DATABASE_URL": database_url, "PIXCRAWLER_ENV": env_name})
+    return env
+
+
 def run_flask(*args: str, database_url: str, backend_cpu: bool = False) -> Run:
     """Run `flask ARGS` in the repo root; exits on failure."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
-    env.update({"DATABASE_URL": database_url, "PIXCRAWLER_ENV": "development"})
+    env = flask_env(database_url)
     watch = BackendCPU(database_url) if backend_cpu else None
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
@@ -237,8 +244,7 @@ def flask_server(database_url: str) -> Iterator[Server]:
     """A real `flask run` (no reloader, no debugger) on a free port, answering /healthz;
     stopped afterwards, also on Ctrl-C."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
-    env.update({"DATABASE_URL": database_url, "PIXCRAWLER_ENV": "development"})
+    env = flask_env(database_url)
     command = [
         sys.executable,
         "-m",

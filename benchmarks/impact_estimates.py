@@ -32,10 +32,10 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from harness import REPO_ROOT, flask_env  # benchmarks/ is on sys.path
 
 from pixcrawler.database.urls import normalize_database_url
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 GOAL = 2.0
 TIMED = ("rewrite", "index build")
 REVISION = """\"\"\"widen image width and index it
@@ -77,8 +77,7 @@ SPREAD_COLUMNS = (
 
 
 def flask(database_url: str, migrations: Path | None, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
-    env.update({"DATABASE_URL": database_url, "PIXCRAWLER_ENV": "testing"})
+    env = flask_env(database_url, "testing")
     if migrations is not None:
         env["PIXCRAWLER_MIGRATIONS_DIR"] = str(migrations)
     return subprocess.run(

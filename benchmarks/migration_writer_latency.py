@@ -26,7 +26,6 @@ TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1/postgres).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from harness import DEFAULT_SERVER, REPO_ROOT, print_footer, print_header
+from harness import DEFAULT_SERVER, REPO_ROOT, flask_env, print_footer, print_header
 
 from pixcrawler.database.urls import normalize_database_url
 
@@ -133,8 +132,7 @@ def flask(database_url: str, *args: str, steps: list | None = None) -> float:
 
     With `steps`, each "Running upgrade" line is appended to it with the time it was printed.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PIXCRAWLER_"))}
-    env.update({"DATABASE_URL": database_url, "PIXCRAWLER_ENV": "testing"})
+    env = flask_env(database_url, "testing")
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", *args],

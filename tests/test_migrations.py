@@ -10,6 +10,7 @@ from alembic.config import Config
 from flask_migrate import downgrade, upgrade
 
 from pixcrawler.extensions import db
+from pixcrawler.migrator.options import built_on
 from pixcrawler.migrator.state import app_alembic_config, migration_state, script_directory
 from tests.conftest import REPO_ROOT, run_alembic
 
@@ -150,12 +151,6 @@ def test_constraint_names_in_the_database_follow_the_models(migrated_app):
             assert {ix["name"] for ix in own_indexes(inspector, name)} == expected, name
             expected = {c.name for c in table.constraints if isinstance(c, sa.UniqueConstraint)}
             assert {c["name"] for c in inspector.get_unique_constraints(name)} == expected, name
-
-
-def built_on(index: sa.Index, dialect_name: str) -> bool:
-    """Whether the models build this index on that backend (`Index.ddl_if(dialect=...)`)."""
-    only = index._ddl_if.dialect if index._ddl_if is not None else None
-    return only is None or dialect_name in ((only,) if isinstance(only, str) else only)
 
 
 def test_plain_alembic_builds_the_app_itself(database_url):

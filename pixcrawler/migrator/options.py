@@ -80,17 +80,18 @@ def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> 
     return True
 
 
+def built_on(index: sa.Index, dialect_name: str) -> bool:
+    """Whether the models build this index on that backend (`Index.ddl_if(dialect=...)`)."""
+    only = index._ddl_if.dialect if index._ddl_if is not None else None
+    return only is None or dialect_name in ((only,) if isinstance(only, str) else only)
+
+
 def built_here(
     dialect_name: str, obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Leave a model index that is built only on another backend (`Index.ddl_if(dialect=...)`,
-    e.g. the file name search's, PostgreSQL only) out of this backend's comparisons: it is not
-    missing there."""
-    ddl_if = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
-    if ddl_if is None or ddl_if.dialect is None:
-        return True
-    allowed = (ddl_if.dialect,) if isinstance(ddl_if.dialect, str) else tuple(ddl_if.dialect)
-    return dialect_name in allowed
+    """Leave a model index that is built only on another backend (e.g. the file name search's,
+    PostgreSQL only) out of this backend's comparisons: it is not missing there."""
+    return type_ != "index" or reflected or built_on(obj, dialect_name)
 
 
 def quiet_about_indexes_not_built_here(metadata: sa.MetaData, dialect_name: str) -> None:
@@ -98,7 +99,7 @@ def quiet_about_indexes_not_built_here(metadata: sa.MetaData, dialect_name: str)
     expression index; for an index never built on this backend that is noise, not news."""
     for table in metadata.tables.values():
         for index in table.indexes:
-            if not built_here(dialect_name, index, index.name, "index", False, None):
+            if not built_on(index, dialect_name):
                 warnings.filterwarnings(
                     "ignore",
                     message=f"autogenerate skipping .* index '{re.escape(str(index.name))}'",
